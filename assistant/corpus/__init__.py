@@ -1,0 +1,1 @@
+"""Corpus stage: source files -> structured documents and passages (CorpusBundle)."""
