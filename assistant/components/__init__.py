@@ -1,0 +1,1 @@
+"""Backend factories: one per backend kind, picked by the `mode` setting."""

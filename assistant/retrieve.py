@@ -1,0 +1,169 @@
+"""Retrieve stage: Query -> ranked Hits, dense + Korean BM25, fused by weighted RRF.
+
+Plain reciprocal-rank fusion hurt English questions over this Korean corpus: an English
+query shares almost no tokens with the text, and BM25 then promotes chunks full of URLs
+and acronyms. So the lexical side gets the glossary's Korean terms for an English question
+(LIFT -> 승강기, headquartered -> 본사), and each language has its own fusion weights.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.components.embedding import Embedder
+from assistant.index import IndexLayout, IndexSnapshot, open_snapshot
+from assistant.korean.glossary import glossary
+from assistant.korean.tokens import tokenize
+from assistant.language import detect_language
+from assistant.settings import Settings
+from assistant.types import Hit, Query, Turn
+
+logger = logging.getLogger(__name__)
+
+_ANAPHORA_EN = re.compile(
+    r"\b(it|its|it's|they|them|their|this|that|these|those|there|he|she|the institute|the "
+    r"program|the report|the same|one)\b", re.I)
+_ANAPHORA_KO = re.compile(r"(그것|이것|거기|그곳|그 연구소|해당|그들|이 연구소|그 기관|그는|그녀|그의|그 보고서|그 프로그램|^그\s|이곳)")
+
+
+def build_query(text: str, settings: Settings, history: list[Turn] | None = None,
+                top_k: int | None = None, filters: dict[str, str] | None = None) -> Query:
+    """Detect the language once and rewrite a follow-up with the conversation."""
+    history = history or []
+    det = detect_language(text, settings.answer.default_lang)
+    search = rewrite_followup(text, history, det.answer_lang)
+    return Query(text=text, lang=det.answer_lang, detected_lang=det.detected, history=history,
+                 search_text=search, top_k=top_k or settings.retrieval.top_k, filters=filters or {})
+
+
+def is_followup(text: str, lang: str) -> bool:
+    gl = glossary()
+    if gl.entities_in(text):
+        named = [e for e in gl.entities_in(text) if gl.by_key[e].kind in ("institute", "agency", "law")]
+        if named:
+            return False
+    short = len(text) < (60 if lang == "ko" else 90)
+    pattern = _ANAPHORA_KO if lang == "ko" else _ANAPHORA_EN
+    return bool(pattern.search(text)) or (short and lang == "ko" and not gl.entities_in(text))
+
+
+def rewrite_followup(text: str, history: list[Turn], lang: str) -> str:
+    """'Where is it headquartered?' after a turn about LIFT -> 'Where is it headquartered? LIFT'."""
+    if not history or not is_followup(text, lang):
+        return text
+    gl = glossary()
+    for turn in reversed(history):
+        keys = [k for k in gl.entities_in(turn.content) if gl.by_key[k].kind != "program"]
+        if keys:
+            names = " ".join(dict.fromkeys(keys[:3]))
+            return f"{text} {names}"
+    last_user = next((t.content for t in reversed(history) if t.role == "user"), "")
+    return f"{text} {last_user}".strip()
+
+
+@dataclass
+class _Ranked:
+    order: list[int]
+    scores: dict[int, float]
+
+
+class Retriever:
+    """Holds the loaded index snapshot; reloads it when another process swaps the index."""
+
+    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.layout = IndexLayout(settings)
+        self._snapshot: IndexSnapshot | None = None
+        self._token = ""
+        self._checked = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def snapshot(self) -> IndexSnapshot:
+        now = time.monotonic()
+        with self._lock:
+            if self._snapshot is None or now - self._checked > 2.0:
+                self._checked = now
+                token = self.layout.pointer_token()
+                if self._snapshot is None or token != self._token:
+                    self._snapshot = open_snapshot(self.settings, self.embedder.model_id)
+                    self._token = token
+                    logger.info("index loaded build_id=%s chunks=%d", token, len(self._snapshot.chunks))
+            return self._snapshot
+
+    # -------------------------------------------------------------------- rankers
+
+    def dense(self, query: Query, n: int, qvec: np.ndarray | None = None) -> _Ranked:
+        snap = self.snapshot
+        qvec = self.embed_query(query) if qvec is None else qvec
+        where = dict(query.filters) or None
+        res = snap.chunk_collection.query(query_embeddings=[qvec.tolist()], n_results=min(n, len(snap.chunks)),
+                                          where=where, include=["distances"])
+        index = {r.chunk_id: i for i, r in enumerate(snap.chunks)}
+        order = [index[c] for c in res["ids"][0] if c in index]
+        scores = {index[c]: 1.0 - float(d) for c, d in zip(res["ids"][0], res["distances"][0], strict=True)
+                  if c in index}
+        return _Ranked(order, scores)
+
+    def bm25_tokens(self, query: Query) -> list[str]:
+        tokens = tokenize(query.search_text)
+        if query.lang in self.settings.retrieval.expand_languages:
+            for term in glossary().expansion_terms(query.search_text, query.lang):
+                tokens.extend(tokenize(term))
+        return tokens
+
+    def bm25(self, query: Query, n: int) -> _Ranked:
+        snap = self.snapshot
+        tokens = self.bm25_tokens(query)
+        if not tokens:
+            return _Ranked([], {})
+        scores = snap.bm25.get_scores(tokens)
+        allowed = np.ones(len(snap.chunks), dtype=bool)
+        for key, value in query.filters.items():
+            allowed &= np.array([str(r.metadata.get(key)) == str(value) for r in snap.chunks])
+        scores = np.where(allowed, scores, 0.0)
+        top = [int(i) for i in np.argsort(-scores)[:n] if scores[i] > 0]
+        return _Ranked(top, {i: float(scores[i]) for i in top})
+
+    def embed_query(self, query: Query) -> np.ndarray:
+        return self.embedder.embed_queries([query.search_text])[0]
+
+    # -------------------------------------------------------------------- fusion
+
+    def search(self, query: Query, mode: str | None = None) -> list[Hit]:
+        cfg = self.settings.retrieval
+        mode = mode or cfg.mode
+        n = max(cfg.candidates, query.top_k)
+        dense = self.dense(query, n) if mode in ("hybrid", "dense") else _Ranked([], {})
+        lexical = self.bm25(query, n) if mode in ("hybrid", "bm25") else _Ranked([], {})
+        weights = cfg.weights.get(query.lang) or cfg.weights["en"]
+        fused: dict[int, float] = {}
+        for ranked, w in ((dense, weights.dense if mode != "bm25" else 1.0),
+                          (lexical, weights.bm25 if mode != "dense" else 1.0)):
+            for rank, idx in enumerate(ranked.order):
+                fused[idx] = fused.get(idx, 0.0) + w / (cfg.rrf_k + rank + 1)
+        order = sorted(fused, key=lambda i: -fused[i])[: query.top_k]
+        d_rank = {idx: r + 1 for r, idx in enumerate(dense.order)}
+        b_rank = {idx: r + 1 for r, idx in enumerate(lexical.order)}
+        snap = self.snapshot
+        hits = []
+        for rank, idx in enumerate(order, start=1):
+            rec = snap.chunks[idx]
+            md = rec.metadata
+            hits.append(Hit(
+                chunk_id=rec.chunk_id, doc_id=md["doc_id"], doc_title=md["doc_title"], kind=md["kind"],
+                text=rec.text, lang=md["lang"], page_start=md["page"] or None,
+                page_end=md["page_end"] or None, section=md["section"],
+                footnotes=[f for f in md["footnotes"].split(",") if f],
+                entities=[e for e in md["entities"].split(",") if e],
+                score=round(fused[idx], 6), rank=rank, dense_rank=d_rank.get(idx),
+                bm25_rank=b_rank.get(idx), dense_score=dense.scores.get(idx),
+            ))
+        return hits
