@@ -1,0 +1,1 @@
+"""Offline evaluation: question sets, scoring, reports and benchmarks."""
