@@ -106,8 +106,23 @@ def _groups(passages: list[Passage]) -> list[list[Passage]]:
     return groups
 
 
+def reference_links(bundle: CorpusBundle) -> dict[str, list[dict]]:
+    """Footnote id -> the cited documents (with the indexed copy's doc id, when added)."""
+    doc_of_ref = {d.ref_id: d.doc_id for d in bundle.documents if d.ref_id}
+    refs = {r.id: r for r in bundle.references}
+    out: dict[str, list[dict]] = {}
+    for fn in bundle.footnotes:
+        out[fn.id] = [
+            {"id": r.id, "title": r.title_en or r.title, "url": r.url, "agency": r.agency,
+             "date": r.date, "doc_id": doc_of_ref.get(r.id)}
+            for rid in fn.reference_ids if (r := refs.get(rid))
+        ]
+    return out
+
+
 def chunk_bundle(bundle: CorpusBundle, cfg: ChunkingSettings) -> list[TextNode]:
     titles = {d.doc_id: d.title for d in bundle.documents}
+    links = reference_links(bundle)
     nodes: list[TextNode] = []
     for group in _groups(bundle.passages):
         units: list[tuple[str, Passage]] = []
@@ -148,9 +163,12 @@ def chunk_bundle(bundle: CorpusBundle, cfg: ChunkingSettings) -> list[TextNode]:
                     "section": " > ".join(first.section_path),
                     "footnotes": ",".join(footnotes),
                     "entities": ",".join(entities),
+                    "refs": json.dumps([x for f in footnotes for x in links.get(f, [])],
+                                       ensure_ascii=False),
                 },
-                excluded_embed_metadata_keys=["doc_id", "page", "page_end", "footnotes", "lang", "kind"],
-                excluded_llm_metadata_keys=["doc_id", "footnotes", "entities", "lang", "kind"],
+                excluded_embed_metadata_keys=["doc_id", "page", "page_end", "footnotes", "lang", "kind",
+                                              "refs"],
+                excluded_llm_metadata_keys=["doc_id", "footnotes", "entities", "lang", "kind", "refs"],
             )
             node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=first.doc_id)
             nodes.append(node)

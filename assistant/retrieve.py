@@ -8,6 +8,7 @@ and acronyms. So the lexical side gets the glossary's Korean terms for an Englis
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -22,7 +23,7 @@ from assistant.korean.glossary import glossary
 from assistant.korean.tokens import tokenize
 from assistant.language import detect_language
 from assistant.settings import Settings
-from assistant.types import Hit, Query, Turn
+from assistant.types import Hit, Query, ReferenceLink, Turn
 
 logger = logging.getLogger(__name__)
 
@@ -132,16 +133,26 @@ class Retriever:
         top = [int(i) for i in np.argsort(-scores)[:n] if scores[i] > 0]
         return _Ranked(top, {i: float(scores[i]) for i in top})
 
+    def sentences(self, hits: list[Hit], qvec: np.ndarray) -> list[list[tuple[str, float]]]:
+        """For each hit, its sentences with their similarity to the query (precomputed vectors)."""
+        snap = self.snapshot
+        out = []
+        for h in hits:
+            idx = snap.sentences_by_chunk.get(h.chunk_id, [])
+            sims = snap.sentence_vecs[idx] @ qvec if idx else np.zeros(0)
+            out.append([(snap.sentence_texts[i], float(s)) for i, s in zip(idx, sims, strict=True)])
+        return out
+
     def embed_query(self, query: Query) -> np.ndarray:
         return self.embedder.embed_queries([query.search_text])[0]
 
     # -------------------------------------------------------------------- fusion
 
-    def search(self, query: Query, mode: str | None = None) -> list[Hit]:
+    def search(self, query: Query, mode: str | None = None, qvec: np.ndarray | None = None) -> list[Hit]:
         cfg = self.settings.retrieval
         mode = mode or cfg.mode
         n = max(cfg.candidates, query.top_k)
-        dense = self.dense(query, n) if mode in ("hybrid", "dense") else _Ranked([], {})
+        dense = self.dense(query, n, qvec) if mode in ("hybrid", "dense") else _Ranked([], {})
         lexical = self.bm25(query, n) if mode in ("hybrid", "bm25") else _Ranked([], {})
         weights = cfg.weights.get(query.lang) or cfg.weights["en"]
         fused: dict[int, float] = {}
@@ -165,5 +176,6 @@ class Retriever:
                 entities=[e for e in md["entities"].split(",") if e],
                 score=round(fused[idx], 6), rank=rank, dense_rank=d_rank.get(idx),
                 bm25_rank=b_rank.get(idx), dense_score=dense.scores.get(idx),
+                references=[ReferenceLink(**r) for r in json.loads(md.get("refs") or "[]")],
             ))
         return hits

@@ -1,0 +1,1 @@
+"""Answer stage: language -> evidence -> prompt -> LLM -> citations -> verification."""

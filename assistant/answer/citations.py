@@ -1,0 +1,128 @@
+"""Markers -> citations, and verification of what each cited sentence claims.
+
+Every answer sentence must end with [n] markers that resolve to an evidence unit; markers
+that resolve to nothing are removed and counted, and a sentence left with no support is
+dropped. Every number, money amount, percentage and year in a sentence must appear in one
+of its cited passages after normalisation across languages (3억 700만 달러 = $307 million).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from assistant.answer.evidence import EvidenceUnit
+from assistant.korean.numbers import unsupported_quantities
+from assistant.types import Citation, Support
+
+_MARKER = re.compile(r"\[(\d{1,2})\]")
+_MOVE = re.compile(r"([.!?。])\s*((?:\[\d{1,2}\]\s*)+)")  # ". [1]" -> " [1]."
+_SPLIT = re.compile(r"(?<=[.!?。])\s+(?=\S)")
+_ABBREV = re.compile(r"(?:\bU\.S\.|\be\.g\.|\bi\.e\.|\bpp?\.|\bNo\.|\bDr\.|\bvs\.|\bSt\.)$")
+
+
+@dataclass
+class AnswerSentence:
+    text: str  # without markers
+    markers: list[int]
+    unresolved: int = 0
+    unsupported_numbers: list[str] = field(default_factory=list)
+    numbers_checked: int = 0
+    similarity: float | None = None
+
+    def render(self) -> str:
+        marks = "".join(f"[{n}]" for n in self.markers)
+        body = self.text.rstrip(" .。")
+        end = "." if not re.search(r"[!?]$", body) else ""
+        return f"{body} {marks}{end}".strip()
+
+
+def split_sentences(answer: str) -> list[tuple[str, list[int]]]:
+    text = _MOVE.sub(lambda m: " " + re.sub(r"\s+", "", m.group(2)) + m.group(1) + " ", answer.strip())
+    # Split after a sentence-final mark, but never inside "1.9" or after "U.S." / "p.".
+    parts: list[str] = []
+    start = 0
+    for m in _SPLIT.finditer(text):
+        before = text[start:m.start()]
+        if _ABBREV.search(before):
+            continue
+        parts.append(before.strip())
+        start = m.end()
+    parts.append(text[start:].strip())
+    parts = [p for p in parts if p]
+    out = []
+    for p in parts:
+        markers = [int(x) for x in _MARKER.findall(p)]
+        body = _MARKER.sub("", p).strip()
+        body = re.sub(r"\s+([.!?。])", r"\1", body)
+        if body.strip(" .。"):
+            out.append((body, markers))
+    return out
+
+
+def resolve(answer: str, units: list[EvidenceUnit]) -> tuple[list[AnswerSentence], int, int]:
+    """Sentences with valid markers; returns (kept, unresolved markers, dropped sentences)."""
+    valid = {u.n for u in units}
+    kept: list[AnswerSentence] = []
+    unresolved = dropped = 0
+    for body, markers in split_sentences(answer):
+        good = list(dict.fromkeys(m for m in markers if m in valid))
+        unresolved += sum(1 for m in markers if m not in valid)
+        if not good:
+            dropped += 1
+            continue
+        kept.append(AnswerSentence(body, good))
+    return kept, unresolved, dropped
+
+
+def verify_numbers(sentences: list[AnswerSentence], units: list[EvidenceUnit]) -> None:
+    by_n = {u.n: u for u in units}
+    for s in sentences:
+        sources = [t for n in s.markers for t in (by_n[n].quote, by_n[n].prompt_text)]
+        checked, missing = unsupported_quantities(s.text, sources)
+        s.numbers_checked, s.unsupported_numbers = checked, missing
+
+
+def build_citations(sentences: list[AnswerSentence], units: list[EvidenceUnit], official_url: str,
+                    page_offset: int | None, min_similarity: float) -> list[Citation]:
+    by_n = {u.n: u for u in units}
+    cited = list(dict.fromkeys(n for s in sentences for n in s.markers))
+    out = []
+    for n in cited:
+        unit = by_n[n]
+        citing = [s for s in sentences if n in s.markers]
+        numbers_ok = all(not s.unsupported_numbers for s in citing)
+        similar = all(s.similarity is None or s.similarity >= min_similarity for s in citing)
+        out.append(citation_for(unit, official_url, page_offset, verified=numbers_ok and similar,
+                                unverified=[x for s in citing for x in s.unsupported_numbers]))
+    return out
+
+
+def citation_for(unit: EvidenceUnit, official_url: str, page_offset: int | None,
+                 verified: bool = False, unverified: list[str] | None = None) -> Citation:
+    hit = unit.hit
+    link = None
+    if hit.doc_id.startswith("plan/"):
+        link = official_url
+        if page_offset is not None and hit.page_start:
+            link = f"{official_url}#page={hit.page_start + page_offset}"
+    return Citation(
+        n=unit.n, chunk_id=hit.chunk_id, doc_id=hit.doc_id, doc_title=hit.doc_title,
+        page=hit.page_start, page_end=hit.page_end, page_label=hit.page_label, section=hit.section,
+        quote=unit.quote, passage=hit.text, verified=verified, unverified_numbers=unverified or [],
+        references=hit.references, link=link,
+    )
+
+
+def support_summary(sentences: list[AnswerSentence], citations: list[Citation], unresolved: int,
+                    dropped: int, fallback: str | None = None) -> Support:
+    verified = sum(1 for c in citations if c.verified)
+    level = "none"
+    if sentences:
+        level = "full" if verified == len(citations) and not dropped else "partial"
+    return Support(
+        sentences=len(sentences) + dropped, cited_sentences=len(sentences), dropped_sentences=dropped,
+        unresolved_markers=unresolved, numbers_checked=sum(s.numbers_checked for s in sentences),
+        numbers_unverified=[x for s in sentences for x in s.unsupported_numbers],
+        verified_citations=verified, total_citations=len(citations), level=level, fallback=fallback,
+    )

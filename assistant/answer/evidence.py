@@ -1,0 +1,69 @@
+"""Pick the evidence the generator sees: the best sentences of the top passages.
+
+A 1.5B model on 2 cores cannot read whole chunks fast enough, and it gets Korean amounts
+wrong, so each evidence unit is one sentence (or one whole Table 1 row / Table 2 goal,
+whose fields must stay together), scored by the precomputed sentence vectors, with
+Korean amounts annotated with their exact English form and MT artifacts replaced by the
+real names.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.korean.glossary import glossary
+from assistant.korean.numbers import annotate_ko
+from assistant.korean.tokens import tokenize
+from assistant.types import Hit
+
+_WHOLE = {"table_row", "goal", "figure"}
+
+
+@dataclass
+class EvidenceUnit:
+    hit: Hit
+    quote: str  # exact text of the passage
+    score: float
+    n: int = 0
+
+    @property
+    def prompt_text(self) -> str:
+        """What the LLM reads: real names for MT artifacts, amounts with their English form."""
+        return annotate_ko(glossary().fix_artifacts(self.quote))
+
+
+def select_evidence(hits: list[Hit], sentences: list[list[tuple[str, float]]], query_tokens: list[str],
+                    max_units: int, per_chunk: int = 2) -> list[EvidenceUnit]:
+    """Top units across the given hits; scores mix sentence similarity, lexical overlap, rank."""
+    qset = set(query_tokens)
+    candidates: list[EvidenceUnit] = []
+    for rank, (hit, sents) in enumerate(zip(hits, sentences, strict=True)):
+        prior = 0.03 * (len(hits) - rank) / max(1, len(hits))
+        if hit.kind in _WHOLE or not sents:
+            best = max((s for _, s in sents), default=hit.dense_score or 0.0)
+            candidates.append(EvidenceUnit(hit, hit.text, best + prior + 0.02))
+            continue
+        for text, sim in sents:
+            toks = set(tokenize(text))
+            lexical = len(qset & toks) / max(1, len(qset)) if qset else 0.0
+            candidates.append(EvidenceUnit(hit, text, sim + 0.08 * lexical + prior))
+    candidates.sort(key=lambda u: -u.score)
+    chosen: list[EvidenceUnit] = []
+    used: dict[str, int] = {}
+    for unit in candidates:
+        if used.get(unit.hit.chunk_id, 0) >= per_chunk:
+            continue
+        if any(_same(unit.quote, c.quote) for c in chosen):
+            continue
+        chosen.append(unit)
+        used[unit.hit.chunk_id] = used.get(unit.hit.chunk_id, 0) + 1
+        if len(chosen) >= max_units:
+            break
+    for i, unit in enumerate(chosen, start=1):
+        unit.n = i
+    return chosen
+
+
+def _same(a: str, b: str) -> bool:
+    return re.sub(r"\s+", "", a) == re.sub(r"\s+", "", b)

@@ -1,0 +1,260 @@
+"""AnswerService: the one answer path the CLI, the UI and the eval harness share.
+
+question (+history) -> language -> retrieval -> evidence (EvidenceEvent, before any LLM
+token) -> generation (local / openai / extractive) -> markers -> verification -> Answer,
+logged to logs.db.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from assistant.answer import extractive
+from assistant.answer.citations import (
+    AnswerSentence,
+    build_citations,
+    citation_for,
+    resolve,
+    support_summary,
+    verify_numbers,
+)
+from assistant.answer.evidence import EvidenceUnit, select_evidence
+from assistant.answer.inputs import clean_question, message
+from assistant.answer.prompt import NOT_FOUND, build_messages, grammar, prefix_messages
+from assistant.components.embedding import Embedder
+from assistant.components.llm import Generator, make_generator
+from assistant.korean.numbers import unsupported_quantities
+from assistant.language import detect_language
+from assistant.retrieve import Retriever, build_query
+from assistant.settings import Settings
+from assistant.types import (
+    Answer,
+    AnswerEvent,
+    EvidenceEvent,
+    FinalEvent,
+    Support,
+    Timings,
+    TokenEvent,
+    Turn,
+)
+
+logger = logging.getLogger(__name__)
+
+REFUSAL = {
+    "en": "The strategic plan does not answer this question. The closest passages are listed "
+          "below.",
+    "ko": "전략 계획에는 이 질문에 대한 답이 없습니다. 가장 가까운 내용을 아래에 보여 드립니다.",
+}
+
+
+def _dedupe(sentences: list[AnswerSentence]) -> list[AnswerSentence]:
+    seen: set[str] = set()
+    out = []
+    for s in sentences:
+        key = s.render()
+        if key not in seen:
+            seen.add(key)
+            out.append(s)
+    return out
+
+
+class AnswerService:
+    def __init__(self, settings: Settings, retriever: Retriever, embedder: Embedder,
+                 log_path: Path | None = None) -> None:
+        self.settings = settings
+        self.retriever = retriever
+        self.embedder = embedder
+        self.log_path = log_path if settings.log.enabled else None
+        self._generators: dict[str, Generator | None] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ generators
+
+    def generator(self, mode: str) -> Generator | None:
+        with self._lock:
+            if mode not in self._generators:
+                self._generators[mode] = make_generator(self.settings, mode)
+            return self._generators[mode]
+
+    def warm(self, mode: str | None = None) -> None:
+        """Load the generator and evaluate the fixed prompt prefix once."""
+        gen = self.generator(mode or self.settings.llm.mode)
+        if gen is not None:
+            gen.warm(prefix_messages())
+
+    # ------------------------------------------------------------------ main path
+
+    def answer(self, question: str, history: list[Turn] | None = None, mode: str | None = None,
+               **kw: object) -> Answer:
+        final = None
+        for event in self.stream(question, history, mode, **kw):  # type: ignore[arg-type]
+            if isinstance(event, FinalEvent):
+                final = event.answer
+        assert final is not None
+        return final
+
+    def stream(self, question: str | bytes | None, history: list[Turn] | None = None,
+               mode: str | None = None, source: str = "api", conversation_id: str | None = None,
+               eval_run: str | None = None, log: bool = True) -> Iterator[AnswerEvent]:
+        t0 = time.perf_counter()
+        mode = mode or self.settings.llm.mode
+        history = history or []
+        clean = clean_question(question, self.settings.answer.max_question_chars)
+        cfg_max = self.settings.answer.max_question_chars
+        if clean.problem:
+            lang = detect_language(str(question or ""), self.settings.answer.default_lang).answer_lang \
+                if isinstance(question, str) else self.settings.answer.default_lang
+            ans = Answer(question=str(question or "")[:200] if isinstance(question, str) else "<binary>",
+                         language=lang, answer=message(clean.problem, lang), refused=True, mode=mode,
+                         notices=[message(n, lang, n=cfg_max) for n in clean.notices],
+                         timings=Timings(total_s=time.perf_counter() - t0))
+            yield from self._finish(ans, log, source, conversation_id, eval_run, history, "")
+            return
+
+        query = build_query(clean.text, self.settings, history,
+                            top_k=max(self.settings.answer.context_chunks, self.settings.retrieval.top_k))
+        lang = query.lang
+        notices = [message(n, lang, n=cfg_max) for n in clean.notices]
+        if query.detected_lang not in ("en", "ko", "unknown"):
+            notices.append(message("other_language", lang))
+        qvec = self.retriever.embed_query(query)
+        hits = self.retriever.search(query, qvec=qvec)
+        context = hits[: self.settings.answer.context_chunks]
+        sentences = self.retriever.sentences(context, qvec)
+        units = select_evidence(context, sentences, self.retriever.bm25_tokens(query),
+                                self.settings.answer.evidence_sentences)
+        retrieve_s = time.perf_counter() - t0
+        cfg = self.settings
+        yield EvidenceEvent(
+            citations=[citation_for(u, cfg.data.official_url, cfg.data.pdf_page_offset) for u in units],
+            search_text=query.search_text, retrieve_s=retrieve_s)
+
+        base = dict(question=clean.text, language=lang, mode=mode, search_text=query.search_text,
+                    notices=notices, hits=hits, embed_id=self.embedder.model_id)
+        best_dense = max((h.dense_score or 0.0 for h in context), default=0.0)
+        if not units or best_dense < cfg.answer.min_dense_score or units[0].score < cfg.answer.min_evidence_score:
+            ans = self._refusal(base, units, Timings(retrieve_s=retrieve_s,
+                                                     total_s=time.perf_counter() - t0),
+                                "low retrieval score")
+            yield from self._finish(ans, log, source, conversation_id, eval_run, history,
+                                    query.detected_lang)
+            return
+
+        gen = self.generator(mode)
+        first_token_s: float | None = None
+        raw = ""
+        if gen is None:
+            raw = extractive.compose(units, lang)
+            first_token_s = time.perf_counter() - t0
+            yield TokenEvent(text=raw)
+        else:
+            use_grammar = cfg.llm.use_grammar and gen.supports_grammar
+            pending = ""
+            for piece in gen.stream(build_messages(clean.text, lang, units), cfg.llm.max_tokens,
+                                    grammar(len(units), cfg.answer.max_sentences) if use_grammar else None):
+                raw += piece
+                if first_token_s is None:
+                    # Hold back text that may still turn out to be the refusal token.
+                    pending += piece
+                    stripped = pending.lstrip()
+                    if NOT_FOUND.startswith(stripped[: len(NOT_FOUND)]) and len(stripped) < len(NOT_FOUND):
+                        continue
+                    if stripped.startswith(NOT_FOUND):
+                        continue
+                    first_token_s = time.perf_counter() - t0
+                    yield TokenEvent(text=pending)
+                    pending = ""
+                else:
+                    yield TokenEvent(text=piece)
+        timings = Timings(retrieve_s=retrieve_s, first_token_s=first_token_s)
+        if raw.strip().startswith(NOT_FOUND):
+            timings.total_s = time.perf_counter() - t0
+            ans = self._refusal(base, units, timings, "generator found no answer")
+            yield from self._finish(ans, log, source, conversation_id, eval_run, history, query.detected_lang)
+            return
+
+        ans = self._checked_answer(raw, units, lang, base, gen)
+        ans.timings = timings
+        ans.timings.total_s = time.perf_counter() - t0
+        ans.llm_id = gen.model_id if gen else "extractive"
+        yield from self._finish(ans, log, source, conversation_id, eval_run, history, query.detected_lang)
+
+    # ------------------------------------------------------------------ pieces
+
+    def _checked_answer(self, raw: str, units: list[EvidenceUnit], lang: str, base: dict,
+                        gen: Generator | None) -> Answer:
+        cfg = self.settings
+        sentences, unresolved, dropped = resolve(raw, units)
+        fallback = None
+        if not sentences:
+            fallback = "no cited sentence in the generated text"
+            sentences, _, _ = resolve(extractive.compose(units, lang), units)
+        verify_numbers(sentences, units)
+        by_n = {u.n: u for u in units}
+        for i, s in enumerate(sentences):
+            if not s.unsupported_numbers:
+                continue
+            # The model often gets the fact right but the marker wrong: cite the unit that
+            # holds every number of the sentence, if one does.
+            holders = [u.n for u in units
+                       if not unsupported_quantities(s.text, [u.quote, u.prompt_text])[1]]
+            if holders:
+                s.markers = holders[:1]
+                s.unsupported_numbers = []
+                fallback = "marker re-attributed to the passage that holds the numbers"
+                continue
+            # A wrong number is never shown as cited: fall back to the source sentence that
+            # the claim is about, rendered in the asker's language.
+            fallback = f"unverified numbers {s.unsupported_numbers} replaced by the source sentence"
+            best = self._closest_unit(s.text, units)
+            replacement = resolve(extractive.render_unit(best, lang), units)[0]
+            if replacement:
+                sentences[i] = replacement[0]
+        sentences = _dedupe(sentences)
+        verify_numbers(sentences, units)
+        self._similarities(sentences, by_n)
+        citations = build_citations(sentences, units, cfg.data.official_url, cfg.data.pdf_page_offset,
+                                    cfg.answer.min_support_similarity)
+        support = support_summary(sentences, citations, unresolved, dropped, fallback)
+        text = " ".join(s.render() for s in sentences)
+        return Answer(answer=text, refused=False, citations=citations, support=support, **base)
+
+    def _closest_unit(self, text: str, units: list[EvidenceUnit]) -> EvidenceUnit:
+        vecs = self.embedder.embed_documents([text] + [u.prompt_text for u in units])
+        sims = vecs[1:] @ vecs[0]
+        return units[int(np.argmax(sims))]
+
+    def _similarities(self, sentences: list[AnswerSentence], by_n: dict[int, EvidenceUnit]) -> None:
+        """Cosine between each answer sentence and its cited passages (one embedding call)."""
+        if not sentences or self.embedder is None:
+            return
+        texts = [s.text for s in sentences]
+        quotes = list(dict.fromkeys(by_n[n].prompt_text for s in sentences for n in s.markers))
+        vecs = self.embedder.embed_documents(texts + quotes)
+        svec, qvec = vecs[: len(texts)], vecs[len(texts):]
+        qindex = {q: i for i, q in enumerate(quotes)}
+        for s, v in zip(sentences, svec, strict=True):
+            sims = [float(np.dot(v, qvec[qindex[by_n[n].prompt_text]])) for n in s.markers]
+            s.similarity = max(sims) if sims else None
+
+    def _refusal(self, base: dict, units: list[EvidenceUnit], timings: Timings, why: str) -> Answer:
+        cfg = self.settings
+        related = [citation_for(u, cfg.data.official_url, cfg.data.pdf_page_offset) for u in units[:3]]
+        return Answer(answer=REFUSAL[base["language"]], refused=True, related=related,
+                      support=Support(fallback=why), timings=timings, **base)
+
+    def _finish(self, ans: Answer, log: bool, source: str, conversation_id: str | None,
+                eval_run: str | None, history: list[Turn], detected: str) -> Iterator[AnswerEvent]:
+        if log and self.log_path is not None:
+            from assistant.logs import safe_log_answer
+
+            safe_log_answer(self.log_path, ans, profile=self.settings.profile, source=source,
+                            eval_run=eval_run, conversation_id=conversation_id, history=history,
+                            detected_language=detected)
+        yield FinalEvent(answer=ans)

@@ -1,0 +1,59 @@
+"""Wiring: build components and services once, from settings. Entry points call this."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from assistant import paths
+from assistant.answer.service import AnswerService
+from assistant.components.embedding import Embedder, make_embedder
+from assistant.corpus.build import load_corpus
+from assistant.index import BuildReport, IndexLayout, IndexService
+from assistant.retrieve import Retriever
+from assistant.settings import Settings
+
+
+@dataclass
+class Services:
+    """Lazily built services sharing one embedder (2 GB: load it once per process)."""
+
+    settings: Settings
+    _embedder: Embedder | None = None
+    _retriever: Retriever | None = None
+    _answers: AnswerService | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def embedder(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = make_embedder(self.settings)
+            return self._embedder
+
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:
+            self._retriever = Retriever(self.settings, self.embedder)
+        return self._retriever
+
+    @property
+    def answers(self) -> AnswerService:
+        if self._answers is None:
+            self._answers = AnswerService(self.settings, self.retriever, self.embedder,
+                                          paths.logs_db(self.settings))
+        return self._answers
+
+    def index_service(self) -> IndexService:
+        return IndexService(self.settings, self.embedder)
+
+    def build_index(self, force: bool = False, progress: bool = False) -> BuildReport:
+        bundle = load_corpus(self.settings)
+        return self.index_service().build(bundle, force=force, progress=progress)
+
+    def index_ready(self) -> bool:
+        return IndexLayout(self.settings).current() is not None
+
+
+def build_services(settings: Settings) -> Services:
+    return Services(settings)

