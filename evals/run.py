@@ -1,0 +1,180 @@
+"""`assistant eval`: score retrieval and answers on any question file in the eval format.
+
+Retrieval: hit@1/3/5/10, MRR@10, nDCG@10 for dense-only, BM25-only and hybrid, per language.
+Answers (with --mode): key-fact accuracy, refusal accuracy, language match, citation
+precision/recall, verified share, unresolved markers, latency percentiles. Every answer is
+logged to logs.db with the eval-run id. Writes DIR/metrics.json and DIR/questions.jsonl.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import re
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tqdm import tqdm
+
+from assistant.language import detect_language
+from assistant.retrieve import build_query
+from evals.dataset import EvalQuestion
+from evals.metrics import is_relevant, key_facts_matched, mean, percentile, retrieval_scores
+
+logger = logging.getLogger(__name__)
+RETRIEVERS = ("dense", "bm25", "hybrid")
+KS = (1, 3, 5, 10)
+
+
+def _group(rows: list[dict], key: str, metrics: list[str]) -> dict:
+    out: dict[str, dict] = {}
+    for lang in ("en", "ko", "all"):
+        sel = [r for r in rows if lang == "all" or r["lang"] == lang]
+        out[lang] = {m: round(mean([r[key][m] for r in sel if r.get(key) and r[key].get(m) is not None]), 4)
+                     for m in metrics}
+        out[lang]["n"] = len(sel)
+    return out
+
+
+def score_retrieval(services, questions: list[EvalQuestion], progress: bool = True) -> tuple[dict, list[dict]]:
+    retriever = services.retriever
+    settings = services.settings
+    rows = []
+    answerable = [q for q in questions if q.answerable and q.evidence]
+    for q in tqdm(answerable, desc="retrieval", disable=not progress):
+        query = build_query(q.question, settings, q.history, top_k=10)
+        qvec = retriever.embed_query(query)
+        row: dict = {"id": q.id, "lang": q.lang, "type": q.type}
+        for mode in RETRIEVERS:
+            hits = retriever.search(query, mode=mode, qvec=qvec)
+            rel = [is_relevant(q.evidence, q.page, h.text, h.page_start, h.page_end) for h in hits]
+            row[mode] = retrieval_scores(rel, KS)
+            row[mode]["first_relevant"] = next((i + 1 for i, r in enumerate(rel) if r), None)
+            row[mode]["top"] = [h.chunk_id for h in hits[:5]]
+        rows.append(row)
+    names = [f"hit@{k}" for k in KS] + ["mrr@10", "ndcg@10"]
+    summary = {mode: _group(rows, mode, names) for mode in RETRIEVERS}
+    return summary, rows
+
+
+_LABEL = re.compile(r"\[\d+\]")
+
+
+def answer_language(text: str) -> str:
+    return detect_language(_LABEL.sub("", text), "en").answer_lang
+
+
+def score_answer(q: EvalQuestion, ans) -> dict:  # noqa: ANN001
+    correct_keys, missed = key_facts_matched(ans.answer, q.answer_keys) if q.answerable else (False, [])
+    cites = ans.citations
+    cite_ok = [bool(q.evidence) and (is_relevant(q.evidence, q.page, c.passage, c.page, c.page_end)
+                                     or (q.page is not None and c.page == q.page)) for c in cites]
+    return {
+        "id": q.id, "lang": q.lang, "type": q.type, "answerable": q.answerable,
+        "question": q.question, "answer": ans.answer, "refused": ans.refused,
+        "correct": (correct_keys and not ans.refused) if q.answerable else ans.refused,
+        "missed_keys": missed,
+        "false_refusal": q.answerable and ans.refused,
+        "language_ok": answer_language(ans.answer) == q.lang,
+        "citations": [{"n": c.n, "page": c.page, "section": c.section, "verified": c.verified,
+                       "correct": ok, "quote": c.quote[:300]} for c, ok in zip(cites, cite_ok, strict=True)],
+        "citation_correct": sum(cite_ok), "citation_total": len(cites),
+        "cited_correct_passage": any(cite_ok),
+        "verified": sum(1 for c in cites if c.verified),
+        "unresolved_markers": ans.support.unresolved_markers,
+        "has_markers": bool(_LABEL.search(ans.answer)),
+        "support": ans.support.model_dump(),
+        "retrieve_s": ans.timings.retrieve_s, "first_token_s": ans.timings.first_token_s,
+        "total_s": ans.timings.total_s,
+    }
+
+
+def summarize_answers(rows: list[dict]) -> dict:
+    out = {}
+    for lang in ("en", "ko", "all"):
+        sel = [r for r in rows if lang == "all" or r["lang"] == lang]
+        ans = [r for r in sel if r["answerable"]]
+        un = [r for r in sel if not r["answerable"]]
+        total_c = sum(r["citation_total"] for r in ans)
+        out[lang] = {
+            "n": len(sel),
+            "key_fact_accuracy": round(mean([float(r["correct"]) for r in ans]), 4),
+            "refusal_accuracy": round(mean([float(r["refused"]) for r in un]), 4) if un else None,
+            "false_refusals": sum(1 for r in ans if r["refused"]),
+            "language_match": round(mean([float(r["language_ok"]) for r in sel]), 4),
+            "citation_precision": round(sum(r["citation_correct"] for r in ans) / total_c, 4) if total_c else None,
+            "citation_recall": round(mean([float(r["cited_correct_passage"]) for r in ans if not r["refused"]]), 4),
+            "verified_share": round(sum(r["verified"] for r in sel) / max(1, sum(r["citation_total"] for r in sel)), 4),
+            "unresolved_markers": sum(r["unresolved_markers"] for r in sel),
+            "answers_with_markers": sum(1 for r in ans if r["has_markers"]),
+            "latency": {
+                name: {"p50": _round(percentile([r[name] for r in sel if r[name] is not None], 0.5)),
+                       "p95": _round(percentile([r[name] for r in sel if r[name] is not None], 0.95))}
+                for name in ("retrieve_s", "first_token_s", "total_s")
+            },
+        }
+    by_type: dict[str, dict] = {}
+    for r in rows:
+        t = by_type.setdefault(r["type"], {"n": 0, "correct": 0})
+        t["n"] += 1
+        t["correct"] += int(r["correct"])
+    for t in by_type.values():
+        t["accuracy"] = round(t["correct"] / t["n"], 4)
+    out["by_type"] = by_type
+    return out
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 3)
+
+
+def score_answers(services, questions: list[EvalQuestion], mode: str, run_id: str,
+                  progress: bool = True) -> tuple[dict, list[dict]]:
+    service = services.answers
+    service.warm(mode)  # load the model and its cached prompt prefix before timing anything
+    rows = []
+    for q in tqdm(questions, desc=f"answers ({mode})", disable=not progress):
+        ans = service.answer(q.question, q.history, mode, source="eval", eval_run=run_id)
+        rows.append(score_answer(q, ans))
+    return summarize_answers(rows), rows
+
+
+def run_eval(services, questions: list[EvalQuestion], out_dir: Path, mode: str | None = None,
+             retrieval: bool = True, progress: bool = True, label: str = "") -> dict:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    run_id = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{mode or 'retrieval'}"
+    t0 = time.perf_counter()
+    settings = services.settings
+    metrics: dict = {
+        "run_id": run_id, "label": label, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "questions": len(questions), "mode": mode, "profile": settings.profile,
+        "settings": {"retrieval": settings.retrieval.model_dump(), "answer": settings.answer.model_dump(),
+                     "chunking": settings.chunking.model_dump(),
+                     "llm": settings.llm.local.model if mode == "local" else mode,
+                     "embedding": settings.embedding.model},
+        "machine": {"python": platform.python_version(), "cpus": _cpus()},
+    }
+    rows: dict[str, dict] = {q.id: {"id": q.id, "lang": q.lang, "type": q.type, "question": q.question}
+                             for q in questions}
+    if retrieval:
+        metrics["retrieval"], rrows = score_retrieval(services, questions, progress)
+        for r in rrows:
+            rows[r["id"]]["retrieval"] = {m: r[m] for m in RETRIEVERS}
+    if mode:
+        metrics["answers"], arows = score_answers(services, questions, mode, run_id, progress)
+        for r in arows:
+            rows[r["id"]]["answer"] = r
+    metrics["seconds"] = round(time.perf_counter() - t0, 1)
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=1))
+    with open(out_dir / "questions.jsonl", "w", encoding="utf-8") as fh:
+        for row in rows.values():
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return metrics
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 0)
