@@ -271,7 +271,9 @@ def link_markers(text: str, numbers: set[int]) -> tuple[str, list[int]]:
             return ""
         return m.group(0)
 
-    cleaned = re.sub(r"(?<=[\uac00-\ud7a3A-Za-z)\]”\"’.,])(\d{1,2})(?=[\s,.)]|$)", repl, text)
+    # "코로나19"/"COVID-19" end in digits too: never markers.
+    cleaned = re.sub(r"(?<!코로나)(?<!COVID-)(?<=[\uac00-\ud7a3A-Za-z)\]”\"’.,])(\d{1,2})(?=[\s,.)]|$)",
+                     repl, text)
     return cleaned, found
 
 
