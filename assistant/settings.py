@@ -43,6 +43,10 @@ class DataSettings(_Section):
     references: str = Field(
         "corpus/references.json", description="Reviewed reference registry (footnote citations)."
     )
+    vector_cache: str = Field(
+        "", description="SQLite file of cached embedding vectors. Empty: index/cache/vectors.sqlite "
+        "under the data home. Safe to share between homes (keyed by model and text hash).",
+    )
     official_url: str = Field(
         "https://doi.org/10.6028/NIST.AMS.600-15",
         description="The official English publication the page numbers refer to.",
@@ -79,6 +83,10 @@ class ModelsSettings(_Section):
     )
     catalog: dict[str, ModelSpec] = Field(
         default_factory=dict, description="Models the store can provision, by name."
+    )
+    pip_args: list[str] = Field(
+        default_factory=list,
+        description="Extra `pip download` arguments, e.g. a mirror: ['--index-url', URL].",
     )
 
 

@@ -24,7 +24,7 @@ from assistant.corpus.extract import extract
 from assistant.corpus.references import load_registry
 from assistant.errors import CorpusError
 from assistant.paths import committed
-from assistant.settings import Settings
+from assistant.settings import Settings, load_settings
 from assistant.types import Reference
 
 USCODE = Path(__file__).resolve().parents[1].parent / "shared" / "corpus-extra" / "uscode"
@@ -71,7 +71,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings()
+    return load_settings(profiles=["test"])
 
 
 @pytest.fixture(scope="module")

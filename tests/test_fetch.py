@@ -16,7 +16,7 @@ import pytest
 from assistant.corpus.documents import documents_by_ref, load_added_documents, read_manifest
 from assistant.corpus.fetch import fetch_references
 from assistant.errors import CorpusError
-from assistant.settings import Settings
+from assistant.settings import load_settings
 from assistant.types import Reference
 
 pytestmark = pytest.mark.network
@@ -159,7 +159,7 @@ def _fetch(refs: list[Reference], **kw):  # noqa: ANN003, ANN202
     opts = dict(registry=refs, connect_timeout=1.0, read_timeout=READ_TIMEOUT, max_bytes=LIMIT,
                 backoff=0.05)
     opts.update(kw)
-    return fetch_references(Settings(), **opts)
+    return fetch_references(load_settings(profiles=["test"]), **opts)
 
 
 def _closed_port() -> int:
@@ -239,7 +239,7 @@ def test_fetch_outcomes_files_and_manifest(server: str, home: Path) -> None:
     assert not list((home / "corpus").glob(".manifest.json*")), "no stray temp manifest"
 
     # Fetched files are documents: they load, with pages, and resolve from their reference.
-    loaded = {d.doc_id: (d, ps) for d, ps in load_added_documents(Settings(), refs)}
+    loaded = {d.doc_id: (d, ps) for d, ps in load_added_documents(load_settings(profiles=["test"]), refs)}
     doc, passages = loaded["fetched/pdf"]
     assert doc.ref_id == "pdf" and doc.page_count == 2 and doc.kind == "report"
     assert any("Hello from page one." in p.text and p.page_start == 1 for p in passages)
@@ -249,16 +249,16 @@ def test_fetch_outcomes_files_and_manifest(server: str, home: Path) -> None:
     assert [p.section_path for p in html_passages] == [["Institute page", "Mission"]]
     assert "Home" not in html_passages[0].text and "var x" not in html_passages[0].text
     assert loaded["fetched/flaky"][1][0].entities == ["NIIMBL"]
-    assert documents_by_ref(Settings())["pdf"] == "fetched/pdf"
+    assert documents_by_ref(load_settings(profiles=["test"]))["pdf"] == "fetched/pdf"
 
 
 def test_refetch_identical_is_unchanged(server: str, home: Path) -> None:
     refs = [_ref("pdf", f"{server}/doc.pdf")]
     assert _fetch(refs).outcomes[0].status == "fetched"
-    first = read_manifest(Settings())["documents"]["fetched/pdf"]
+    first = read_manifest(load_settings(profiles=["test"]))["documents"]["fetched/pdf"]
     again = _fetch(refs, only=["pdf"]).outcomes[0]
     assert again.status == "unchanged"
-    assert read_manifest(Settings())["documents"]["fetched/pdf"] == first
+    assert read_manifest(load_settings(profiles=["test"]))["documents"]["fetched/pdf"] == first
 
 
 def test_unreachable_hosts_fail_fast_and_keep_files(server: str, home: Path) -> None:
@@ -281,12 +281,12 @@ def test_unreachable_hosts_fail_fast_and_keep_files(server: str, home: Path) -> 
     assert report.by_id()["pdf"].attempts == 1  # a failed DNS lookup is not retried
 
     assert (pdf_path.read_bytes(), pdf_path.stat().st_mtime_ns) == before
-    manifest = read_manifest(Settings())
+    manifest = read_manifest(load_settings(profiles=["test"]))
     rec = manifest["fetched"]["pdf"]
     assert rec["status"] == "failed" and rec["reason"].startswith("unreachable")
     assert rec["sha256"] == hashlib.sha256(PDF).hexdigest() and rec["path"] == "fetched/pdf.pdf"
     assert set(manifest["documents"]) == {"fetched/pdf", "fetched/html"}
-    assert {d.doc_id for d, _ in load_added_documents(Settings(), good)} == {
+    assert {d.doc_id for d, _ in load_added_documents(load_settings(profiles=["test"]), good)} == {
         "fetched/pdf", "fetched/html"}
 
 
@@ -298,7 +298,7 @@ def test_committed_registry_offline_is_fast(home: Path) -> None:
     else:
         pytest.skip("network available: this test covers the offline behaviour")
     started = time.monotonic()
-    report = fetch_references(Settings())
+    report = fetch_references(load_settings(profiles=["test"]))
     assert time.monotonic() - started < 30
     assert report.outcomes and report.counts.get("fetched", 0) == 0
     failed = [o for o in report.outcomes if o.status == "failed"]
