@@ -32,7 +32,7 @@ def _group(rows: list[dict], key: str, metrics: list[str]) -> dict:
     out: dict[str, dict] = {}
     for lang in ("en", "ko", "all"):
         sel = [r for r in rows if lang == "all" or r["lang"] == lang]
-        out[lang] = {m: round(mean([r[key][m] for r in sel if r.get(key) and r[key].get(m) is not None]), 4)
+        out[lang] = {m: _maybe(mean, [r[key][m] for r in sel if r.get(key) and r[key].get(m) is not None])
                      for m in metrics}
         out[lang]["n"] = len(sel)
     return out
@@ -100,12 +100,12 @@ def summarize_answers(rows: list[dict]) -> dict:
         total_c = sum(r["citation_total"] for r in ans)
         out[lang] = {
             "n": len(sel),
-            "key_fact_accuracy": round(mean([float(r["correct"]) for r in ans]), 4),
+            "key_fact_accuracy": _maybe(mean, [float(r["correct"]) for r in ans]),
             "refusal_accuracy": round(mean([float(r["refused"]) for r in un]), 4) if un else None,
             "false_refusals": sum(1 for r in ans if r["refused"]),
-            "language_match": round(mean([float(r["language_ok"]) for r in sel]), 4),
+            "language_match": _maybe(mean, [float(r["language_ok"]) for r in sel]),
             "citation_precision": round(sum(r["citation_correct"] for r in ans) / total_c, 4) if total_c else None,
-            "citation_recall": round(mean([float(r["cited_correct_passage"]) for r in ans if not r["refused"]]), 4),
+            "citation_recall": _maybe(mean, [float(r["cited_correct_passage"]) for r in ans if not r["refused"]]),
             "verified_share": round(sum(r["verified"] for r in sel) / max(1, sum(r["citation_total"] for r in sel)), 4),
             "unresolved_markers": sum(r["unresolved_markers"] for r in sel),
             "answers_with_markers": sum(1 for r in ans if r["has_markers"]),
@@ -124,6 +124,11 @@ def summarize_answers(rows: list[dict]) -> dict:
         t["accuracy"] = round(t["correct"] / t["n"], 4)
     out["by_type"] = by_type
     return out
+
+
+def _maybe(fn, values: list[float]) -> float | None:  # noqa: ANN001
+    """None for an empty group (a language with no questions), not a misleading 0.0."""
+    return round(fn(values), 4) if values else None
 
 
 def _round(x: float | None) -> float | None:

@@ -59,7 +59,9 @@ class SentenceTransformerEmbedder:
             raise ModelNotProvisionedError(
                 f"embedding model at {resolved.path} cannot be loaded: {exc}",
                 hint="Run `assistant models provision` to (re)fetch it.") from exc
-        self.dim = int(self._model.get_sentence_embedding_dimension() or cfg.dim)
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or \
+            self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim() or cfg.dim)
         self._lock = threading.Lock()  # torch inference from several UI threads at once thrashes
 
     def embed_documents(self, texts: list[str], titles: list[str] | None = None,
