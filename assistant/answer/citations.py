@@ -12,9 +12,11 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.answer.evidence import EvidenceUnit
+from assistant.korean.glossary import glossary
 from assistant.korean.numbers import unsupported_quantities
 from assistant.types import Citation, Support
 
+_CHECKED_KINDS = ("institute", "agency")
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 _MOVE = re.compile(r"([.!?。])\s*((?:\[\d{1,2}\]\s*)+)")  # ". [1]" -> " [1]."
 _SPLIT = re.compile(r"(?<=[.!?。])\s+(?=\S)")
@@ -27,8 +29,13 @@ class AnswerSentence:
     markers: list[int]
     unresolved: int = 0
     unsupported_numbers: list[str] = field(default_factory=list)
+    unsupported_entities: list[str] = field(default_factory=list)
     numbers_checked: int = 0
     similarity: float | None = None
+
+    @property
+    def supported(self) -> bool:
+        return not self.unsupported_numbers and not self.unsupported_entities
 
     def render(self) -> str:
         marks = "".join(f"[{n}]" for n in self.markers)
@@ -75,12 +82,32 @@ def resolve(answer: str, units: list[EvidenceUnit]) -> tuple[list[AnswerSentence
     return kept, unresolved, dropped
 
 
-def verify_numbers(sentences: list[AnswerSentence], units: list[EvidenceUnit]) -> None:
+def unit_texts(unit: EvidenceUnit) -> list[str]:
+    return [unit.quote, unit.prompt_text, unit.prompt_for("en")]
+
+
+def named_entities(text: str) -> set[str]:
+    """Institutes and agencies a text names: the facts a wrong answer most often swaps."""
+    gl = glossary()
+    return {k for k in gl.entities_in(text) if gl.by_key[k].kind in _CHECKED_KINDS}
+
+
+def unsupported_claims(text: str, units: list[EvidenceUnit]) -> tuple[int, list[str], list[str]]:
+    """(quantities checked, quantities missing, entities missing) of a sentence vs units."""
+    sources = [t for u in units for t in unit_texts(u)]
+    checked, missing = unsupported_quantities(text, sources)
+    present = set().union(*(named_entities(t) for t in sources)) if sources else set()
+    return checked, missing, sorted(named_entities(text) - present)
+
+
+def verify_claims(sentences: list[AnswerSentence], units: list[EvidenceUnit]) -> None:
+    """Numbers and named institutes/agencies of each sentence must be in its cited units."""
     by_n = {u.n: u for u in units}
     for s in sentences:
-        sources = [t for n in s.markers for t in (by_n[n].quote, by_n[n].prompt_text)]
-        checked, missing = unsupported_quantities(s.text, sources)
-        s.numbers_checked, s.unsupported_numbers = checked, missing
+        checked, missing, entities = unsupported_claims(s.text, [by_n[n] for n in s.markers])
+        s.numbers_checked, s.unsupported_numbers, s.unsupported_entities = checked, missing, entities
+
+
 
 
 def build_citations(sentences: list[AnswerSentence], units: list[EvidenceUnit], official_url: str,
@@ -91,10 +118,11 @@ def build_citations(sentences: list[AnswerSentence], units: list[EvidenceUnit], 
     for n in cited:
         unit = by_n[n]
         citing = [s for s in sentences if n in s.markers]
-        numbers_ok = all(not s.unsupported_numbers for s in citing)
+        numbers_ok = all(s.supported for s in citing)
         similar = all(s.similarity is None or s.similarity >= min_similarity for s in citing)
         out.append(citation_for(unit, official_url, page_offset, verified=numbers_ok and similar,
-                                unverified=[x for s in citing for x in s.unsupported_numbers]))
+                                unverified=[x for s in citing for x in
+                                            (*s.unsupported_numbers, *s.unsupported_entities)]))
     return out
 
 
@@ -123,6 +151,6 @@ def support_summary(sentences: list[AnswerSentence], citations: list[Citation], 
     return Support(
         sentences=len(sentences) + dropped, cited_sentences=len(sentences), dropped_sentences=dropped,
         unresolved_markers=unresolved, numbers_checked=sum(s.numbers_checked for s in sentences),
-        numbers_unverified=[x for s in sentences for x in s.unsupported_numbers],
+        numbers_unverified=[x for s in sentences for x in (*s.unsupported_numbers, *s.unsupported_entities)],
         verified_citations=verified, total_citations=len(citations), level=level, fallback=fallback,
     )

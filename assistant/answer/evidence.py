@@ -32,6 +32,34 @@ class EvidenceUnit:
         """What the LLM reads: real names for MT artifacts, amounts with their English form."""
         return annotate_ko(glossary().fix_artifacts(self.quote))
 
+    def prompt_for(self, lang: str) -> str:
+        """Prompt text for one answer language: a Table 1 row only in that language's fields
+        (half the tokens of the bilingual record, and nothing to mistranslate)."""
+        if self.hit.kind == "table_row" and (row := _table_row_fields(self.quote)):
+            if lang == "en":
+                return (f"{row['name_en']}: technology focus {row['focus_en']}; sponsoring agency "
+                        f"{row['agency_en']}; headquarters {row['hq_en']}; established {row['est_en']}.")
+            return (f"{row['name_en']}: 기술 중점 영역 {row['focus_ko']}; 후원 기관 {row['agency']}; "
+                    f"본사 위치 {row['hq_ko']}; 설립 {row['est_ko']}.")
+        return self.prompt_text
+
+
+_ROW = re.compile(
+    r"표 1 연구소: (?P<acr>.+?) \((?P<name_en>.+?); MT: .*?\)\. 기술 중점 영역: (?P<focus_ko>.+?) "
+    r"\(Technology focus: (?P<focus_en>.+?)\)\. 후원 기관: (?P<agency>\S+) \(Sponsoring agency: "
+    r"(?P<agency_en>.+?); MT: .*?\)\. 본사 위치: (?P<hq_ko>.+?) \(Headquarters: (?P<hq_en>.+?)\)\. "
+    r"설립: (?P<est_ko>.+?) \(Established: (?P<est_en>.+?)\)\.")
+
+
+def _table_row_fields(text: str) -> dict[str, str] | None:
+    m = _ROW.search(text)
+    if not m:
+        return None
+    row = m.groupdict()
+    row["focus_ko"] = glossary().fix_artifacts(row["focus_ko"])
+    row["agency_en"] = f"{row['agency']} ({row['agency_en']})"
+    return row
+
 
 def select_evidence(hits: list[Hit], sentences: list[list[tuple[str, float]]], query_tokens: list[str],
                     max_units: int, per_chunk: int = 2) -> list[EvidenceUnit]:

@@ -80,7 +80,7 @@ def prefix_messages() -> list[Message]:
 
 
 def user_message(question: str, lang: str, units: list[EvidenceUnit]) -> str:
-    sources = "\n".join(f"[{u.n}] {u.prompt_text}" for u in units)
+    sources = "\n".join(f"[{u.n}] {u.prompt_for(lang)}" for u in units)
     ask = "한국어로 답하세요." if lang == "ko" else "Answer in English."
     return f"Sources:\n{sources}\nQuestion: {question}\n{ask}"
 

@@ -22,14 +22,14 @@ from assistant.answer.citations import (
     citation_for,
     resolve,
     support_summary,
-    verify_numbers,
+    unsupported_claims,
+    verify_claims,
 )
 from assistant.answer.evidence import EvidenceUnit, select_evidence
 from assistant.answer.inputs import clean_question, message
 from assistant.answer.prompt import NOT_FOUND, build_messages, grammar, prefix_messages
 from assistant.components.embedding import Embedder
 from assistant.components.llm import Generator, make_generator
-from assistant.korean.numbers import unsupported_quantities
 from assistant.language import detect_language
 from assistant.retrieve import Retriever, build_query
 from assistant.settings import Settings
@@ -195,29 +195,29 @@ class AnswerService:
         if not sentences:
             fallback = "no cited sentence in the generated text"
             sentences, _, _ = resolve(extractive.compose(units, lang), units)
-        verify_numbers(sentences, units)
+        verify_claims(sentences, units)
         by_n = {u.n: u for u in units}
         for i, s in enumerate(sentences):
-            if not s.unsupported_numbers:
+            if s.supported:
                 continue
             # The model often gets the fact right but the marker wrong: cite the unit that
-            # holds every number of the sentence, if one does.
-            holders = [u.n for u in units
-                       if not unsupported_quantities(s.text, [u.quote, u.prompt_text])[1]]
+            # holds every number and named institute/agency of the sentence, if one does.
+            holders = [u.n for u in units if not any(unsupported_claims(s.text, [u])[1:])]
             if holders:
                 s.markers = holders[:1]
-                s.unsupported_numbers = []
-                fallback = "marker re-attributed to the passage that holds the numbers"
+                s.unsupported_numbers, s.unsupported_entities = [], []
+                fallback = "marker re-attributed to the passage that holds the claim"
                 continue
-            # A wrong number is never shown as cited: fall back to the source sentence that
-            # the claim is about, rendered in the asker's language.
-            fallback = f"unverified numbers {s.unsupported_numbers} replaced by the source sentence"
+            # A wrong number or name is never shown as cited: fall back to the source
+            # sentence the claim is about, rendered in the asker's language.
+            wrong = [*s.unsupported_numbers, *s.unsupported_entities]
+            fallback = f"unsupported {wrong} replaced by the source sentence"
             best = self._closest_unit(s.text, units)
             replacement = resolve(extractive.render_unit(best, lang), units)[0]
             if replacement:
                 sentences[i] = replacement[0]
         sentences = _dedupe(sentences)
-        verify_numbers(sentences, units)
+        verify_claims(sentences, units)
         self._similarities(sentences, by_n)
         citations = build_citations(sentences, units, cfg.data.official_url, cfg.data.pdf_page_offset,
                                     cfg.answer.min_support_similarity)

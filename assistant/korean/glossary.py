@@ -136,7 +136,8 @@ ENTITIES: tuple[Entity, ...] = (
     Entity("Manufacturing USA", "program", "Manufacturing USA Program",
            ("Manufacturing USA Network", "Manufacturing USA institutes", "National Network for Manufacturing Innovation", "NNMI"),
            ("미국 제조", "제조 미국", "미국 제조업", "매뉴팩처링 USA", "Manufacturing USA"),
-           ("미국 제조", "제조 미국")),
+           # "미국 제조" is also plain "U.S. manufacturing": only the inverted form is rewritten.
+           ("제조 미국",)),
     Entity("Manufacturing USA Council", "organization", "Manufacturing USA Council",
            ("Council of Manufacturing USA Institute Directors",),
            ("미국 제조 협의회", "미국 제조업 협의회", "미국 제조 협회 이사 위원회", "Manufacturing USA 협회"),
@@ -230,6 +231,10 @@ MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "Au
 
 # Table-1 agency cells as printed -> agency key.
 TABLE_AGENCIES_KO: dict[str, str] = {"국방부": "DoD", "암사슴": "DOE", "의사": "DOC"}
+
+# Ordinary words the MT got wrong, rewritten in text shown to the LLM (조작 "manipulation"
+# is always "manufacturing" in this document; 연수회 "training session" is "institute").
+WORD_ARTIFACTS_KO: dict[str, str] = {"조작": "제조", "연수회": "연구소"}
 
 # Domain vocabulary: English question words -> the Korean words the MT uses for them.
 # Lets BM25 match an English question against Korean text (an English query otherwise
@@ -422,6 +427,8 @@ class Glossary:
         for e in self.entities:
             for art in e.mt_artifacts:
                 text = text.replace(art, e.key)
+        for wrong, right in WORD_ARTIFACTS_KO.items():
+            text = text.replace(wrong, right)
         return text
 
     def annotate_artifacts(self, text: str) -> str:
