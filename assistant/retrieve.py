@@ -44,14 +44,14 @@ def build_query(text: str, settings: Settings, history: list[Turn] | None = None
 
 
 def is_followup(text: str, lang: str) -> bool:
+    """A question that leans on the conversation: a pronoun, or short and naming nothing."""
     gl = glossary()
-    if gl.entities_in(text):
-        named = [e for e in gl.entities_in(text) if gl.by_key[e].kind in ("institute", "agency", "law")]
-        if named:
-            return False
-    short = len(text) < (60 if lang == "ko" else 90)
+    named = [e for e in gl.entities_in(text) if gl.by_key[e].kind in ("institute", "agency", "law", "office")]
+    if named:
+        return False
     pattern = _ANAPHORA_KO if lang == "ko" else _ANAPHORA_EN
-    return bool(pattern.search(text)) or (short and lang == "ko" and not gl.entities_in(text))
+    short = len(text) < (60 if lang == "ko" else 90)
+    return bool(pattern.search(text)) or short
 
 
 def rewrite_followup(text: str, history: list[Turn], lang: str) -> str:

@@ -174,7 +174,7 @@ class AnswerSettings(_Section):
     evidence_sentences: int = Field(4, description="Sentences given to the LLM.")
     max_sentences: int = Field(3, description="Sentences in an answer.")
     min_dense_score: float = Field(
-        0.30, description="Below this best dense similarity the plan is taken not to answer."
+        0.20, description="Below this best dense similarity the plan is taken not to answer."
     )
     min_evidence_score: float = Field(
         0.38, description="Below this best sentence similarity the plan is taken not to answer."
@@ -182,6 +182,9 @@ class AnswerSettings(_Section):
     min_support_similarity: float = Field(
         0.35, description="A citation is verified only if each sentence citing it is at least this "
         "similar (embedding cosine) to the cited passage, besides the number check.")
+    check_slots: bool = Field(
+        True, description="Refuse before generating when the evidence lacks the kind of fact "
+        "asked for (an amount, count, date, percentage) or a year/amount the question states.")
     max_question_chars: int = Field(2000, description="Longer questions are cut with a notice.")
     default_lang: Lang = Field("en", description="Language for text too short to judge.")
 

@@ -39,7 +39,8 @@ class EvidenceUnit:
             if lang == "en":
                 return (f"{row['name_en']}: technology focus {row['focus_en']}; sponsoring agency "
                         f"{row['agency_en']}; headquarters {row['hq_en']}; established {row['est_en']}.")
-            return (f"{row['name_en']}: 기술 중점 영역 {row['focus_ko']}; 후원 기관 {row['agency']}; "
+            agency_ko = glossary().by_key[row["agency"]].ko[0]
+            return (f"{row['name_en']}: 기술 중점 영역 {row['focus_ko']}; 후원 기관 {agency_ko}({row['agency']}); "
                     f"본사 위치 {row['hq_ko']}; 설립 {row['est_ko']}.")
         return self.prompt_text
 
@@ -73,6 +74,9 @@ def select_evidence(hits: list[Hit], sentences: list[list[tuple[str, float]]], q
             candidates.append(EvidenceUnit(hit, hit.text, best + prior + 0.02))
             continue
         for text, sim in sents:
+            text = text.lstrip("•·- ").strip()
+            if len(re.sub(r"\W", "", text)) < 8:
+                continue  # bullets and fragments ("•", "예는 다음과 같습니다:") carry no fact
             toks = set(tokenize(text))
             lexical = len(qset & toks) / max(1, len(qset)) if qset else 0.0
             candidates.append(EvidenceUnit(hit, text, sim + 0.08 * lexical + prior))

@@ -38,6 +38,9 @@ def render_unit(unit: EvidenceUnit, lang: str) -> str:
         if record:
             return record
         return f"The plan states (Korean translation): “{unit.prompt_text}” [{unit.n}]."
+    if unit.hit.kind == "table_row":
+        # One sentence (the record has several periods; each sentence needs its marker).
+        return unit.prompt_for("ko").rstrip(".") + f" [{unit.n}]."
     text = glossary().fix_artifacts(unit.quote).rstrip()
     text = re.sub(r"[.。]$", "", text)
     return f"{text} [{unit.n}]."

@@ -28,6 +28,7 @@ from assistant.answer.citations import (
 from assistant.answer.evidence import EvidenceUnit, select_evidence
 from assistant.answer.inputs import clean_question, message
 from assistant.answer.prompt import NOT_FOUND, build_messages, grammar, prefix_messages
+from assistant.answer.slots import missing_facts
 from assistant.components.embedding import Embedder
 from assistant.components.llm import Generator, make_generator
 from assistant.language import detect_language
@@ -142,6 +143,14 @@ class AnswerService:
             ans = self._refusal(base, units, Timings(retrieve_s=retrieve_s,
                                                      total_s=time.perf_counter() - t0),
                                 "low retrieval score")
+            yield from self._finish(ans, log, source, conversation_id, eval_run, history,
+                                    query.detected_lang)
+            return
+
+        why_not = missing_facts(clean.text, units) if cfg.answer.check_slots else None
+        if why_not:
+            ans = self._refusal(base, units, Timings(retrieve_s=retrieve_s,
+                                                     total_s=time.perf_counter() - t0), why_not)
             yield from self._finish(ans, log, source, conversation_id, eval_run, history,
                                     query.detected_lang)
             return

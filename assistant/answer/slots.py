@@ -1,0 +1,54 @@
+"""Does the evidence contain the kind of fact the question asks for?
+
+Unanswerable questions about this plan are near misses ("What is MxD's membership fee?",
+"BioMADE's budget for fiscal year 2025?"): retrieval finds the right institute with a high
+score, so scores cannot tell them apart. Two generic checks can:
+* constraints the question states (a year, an amount) must appear in the evidence;
+* the slot it asks for (an amount, a count, a date, a percentage) must be present in the
+  top passages.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.answer.evidence import EvidenceUnit
+from assistant.korean.numbers import find_quantities, same_quantity
+
+_SLOTS: list[tuple[str, re.Pattern[str]]] = [
+    ("percent", re.compile(r"\bpercent|\bpercentage|\bshare of\b|%|비율|퍼센트|몇\s*%", re.I)),
+    ("money", re.compile(r"\bhow much\b|\bfee\b|\bfees\b|\bbudget|\bcost\b|\bcosts\b|\brevenue|\bdollars?\b|"
+                         r"\bfunding amount|얼마|예산|비용|회비|가입비|수익|매출|금액|달러", re.I)),
+    ("count", re.compile(r"\bhow many\b|(?<!report )\bnumber of\b|몇\s*(개|명|곳|가지|번|차례)|(?<![가-힣])몇\s*개국", re.I)),
+    ("date", re.compile(r"\bwhen\b|\bwhat year\b|\bwhich year\b|\bwhat date\b|언제|몇\s*년|몇\s*월|연도", re.I)),
+]
+_UNITS = {"money": ("usd", "eur"), "percent": ("percent", "fraction"), "count": ("count", None, "ratio"),
+          "date": ("year",)}
+
+
+# "How often", "by how much did it grow": any quantity or none may answer these.
+_OPEN = re.compile(r"how often|얼마나\s*자주|얼마나\s*(늘|증가|줄|감소|커|많)|\bby how much\b|increase|grow", re.I)
+
+
+def asked_slot(question: str) -> str | None:
+    if _OPEN.search(question):
+        return None
+    for name, pattern in _SLOTS:
+        if pattern.search(question):
+            return name
+    return None
+
+
+def missing_facts(question: str, units: list[EvidenceUnit], top: int = 4) -> str | None:
+    """Why the top evidence cannot answer the question, or None when it may."""
+    if not units:
+        return "no evidence"
+    texts = [t for u in units[:top] for t in (u.quote, u.prompt_text)]
+    found = [q for t in texts for q in find_quantities(t)]
+    for q in find_quantities(question):
+        if q.unit in ("year", "usd", "eur", "percent") and not any(same_quantity(q, f) for f in found):
+            return f"the question's {q.raw!r} is not in the evidence"
+    slot = asked_slot(question)
+    if slot and not any(f.unit in _UNITS[slot] for f in found):
+        return f"the evidence has no {slot} for the question"
+    return None
