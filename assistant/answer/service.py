@@ -84,7 +84,13 @@ class AnswerService:
             return self._generators[mode]
 
     def warm(self, mode: str | None = None) -> None:
-        """Load the generator and evaluate the fixed prompt prefix once."""
+        """Load the index, the tokenizer, the generator and its fixed prompt prefix once, so
+        the first user does not pay for them."""
+        from assistant.korean.tokens import tokenize
+
+        tokenize("준비 warm-up")
+        self.retriever.embed_query(build_query("warm-up", self.settings))
+        _ = self.retriever.snapshot
         gen = self.generator(mode or self.settings.llm.mode)
         if gen is not None:
             gen.warm(prefix_messages())
