@@ -155,3 +155,17 @@ def test_wrong_agency_is_caught_like_a_wrong_number(services):
     ans = services.answers.answer("Which agency sponsors LIFT?", mode="fake")
     assert "Department of Energy" not in ans.answer and "DOE" not in ans.answer
     assert ans.support.fallback and "DOE" in ans.support.fallback
+
+
+def test_wrong_place_is_re_attributed_to_the_passage_that_names_it(services):
+    fake(services).queue("LIFT is in Detroit, Michigan [2].")
+    ans = services.answers.answer("Where is LIFT headquartered?", mode="fake")
+    assert "Detroit" in ans.answer
+    assert [c.doc_id for c in ans.citations] == ["t/ko-lift"]  # the passage that names Detroit
+
+
+def test_answer_in_the_wrong_language_falls_back(services):
+    fake(services).queue("LIFT 본사는 미시간주 디트로이트에 있습니다 [1].")
+    ans = services.answers.answer("Where is LIFT headquartered?", mode="fake")
+    assert ans.language == "en" and "language" in (ans.support.fallback or "")
+    assert ans.answer.startswith("The plan states") and ans.citations  # quoted, marked as translation

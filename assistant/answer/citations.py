@@ -87,9 +87,9 @@ def unit_texts(unit: EvidenceUnit) -> list[str]:
 
 
 def named_entities(text: str) -> set[str]:
-    """Institutes and agencies a text names: the facts a wrong answer most often swaps."""
+    """Institutes, agencies and places a text names: the facts a wrong answer most often swaps."""
     gl = glossary()
-    return {k for k in gl.entities_in(text) if gl.by_key[k].kind in _CHECKED_KINDS}
+    return {k for k in gl.entities_in(text) if gl.by_key[k].kind in _CHECKED_KINDS} | gl.places_in(text)
 
 
 def unsupported_claims(text: str, units: list[EvidenceUnit]) -> tuple[int, list[str], list[str]]:

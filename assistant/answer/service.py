@@ -54,6 +54,12 @@ REFUSAL = {
 }
 
 
+def _answer_lang(text: str) -> str:
+    import re
+
+    return detect_language(re.sub(r"\[\d+\]", "", text), "en").answer_lang
+
+
 def _dedupe(sentences: list[AnswerSentence]) -> list[AnswerSentence]:
     seen: set[str] = set()
     out = []
@@ -232,6 +238,13 @@ class AnswerService:
             if replacement:
                 sentences[i] = replacement[0]
         sentences = _dedupe(sentences)
+        if sentences and gen is not None and _answer_lang(" ".join(x.text for x in sentences)) != lang:
+            # A small model sometimes answers in the wrong language: fall back to the cited
+            # passages rendered in the asker's language.
+            fallback = "generated text was not in the question's language"
+            cited = list(dict.fromkeys(n for x in sentences for n in x.markers))
+            rendered = " ".join(extractive.render_unit(by_n[n], lang) for n in cited[:2])
+            sentences = resolve(rendered, units)[0]
         verify_claims(sentences, units)
         self._similarities(sentences, by_n)
         citations = build_citations(sentences, units, cfg.data.official_url, cfg.data.pdf_page_offset,

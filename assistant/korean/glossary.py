@@ -417,6 +417,14 @@ class Glossary:
                 found.setdefault(self._en_to_key[m.group(0).lower()], m.start())
         return [k for k, _ in sorted(found.items(), key=lambda kv: kv[1])]
 
+    def places_in(self, text: str) -> set[str]:
+        """English names of the Table 1 cities/states a text names, in either language."""
+        found = {en for ko, en in PLACES_KO_EN.items() if ko in text}
+        found |= {en for en in set(PLACES_KO_EN.values()) if re.search(rf"(?<![A-Za-z]){re.escape(en)}(?![A-Za-z])", text)}
+        # "New York" is also inside "New York, New York" — fine; but drop states named only as
+        # part of a longer place we already have (e.g. "York" never occurs alone).
+        return {f"place:{p}" for p in found}
+
     def english_names(self, keys: list[str]) -> list[str]:
         return [self.by_key[k].key for k in keys if k in self.by_key]
 
