@@ -95,9 +95,9 @@ def test_wrong_source_fails_clearly(tmp_path):
 
 
 def test_missing_footer_fails(tmp_path):
-    from assistant.errors import CorpusError
-
     import re
+
+    from assistant.errors import CorpusError
 
     src = (ROOT / "corpus/plan/nist-ams-600-15.ko.txt").read_text(encoding="utf-8")
     broken = tmp_path / "plan.txt"
