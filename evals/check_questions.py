@@ -115,7 +115,7 @@ class Plan:
         self.footers: list[tuple[int, int]] = []  # (line index, page closed)
         self._parse()
         self.page_lines: dict[object, list[str]] = defaultdict(list)
-        for line, page in zip(self.lines, self.line_page):
+        for line, page in zip(self.lines, self.line_page, strict=False):
             if page is not None:
                 self.page_lines[page].append(line)
         self.page_text = {p: norm("\n".join(ls)) for p, ls in self.page_lines.items()}
