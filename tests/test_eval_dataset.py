@@ -44,6 +44,6 @@ def test_every_gold_evidence_is_on_its_page_in_our_page_map(questions):
         if not q.answerable:
             continue
         best = max(pages, key=lambda n: evidence_overlap(q.evidence, pages[n]))
-        if evidence_overlap(q.evidence, pages[best]) < 0.8 or best != q.page:
+        if evidence_overlap(q.evidence, pages[best]) < 0.6 or best != q.page:
             wrong.append((q.id, q.page, best))
     assert wrong == []
