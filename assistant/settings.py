@@ -172,6 +172,9 @@ class LLMSettings(_Section):
 class AnswerSettings(_Section):
     context_chunks: int = Field(6, description="Top chunks that evidence sentences come from.")
     evidence_sentences: int = Field(4, description="Sentences given to the LLM.")
+    evidence_unit: Literal["sentence", "chunk"] = Field(
+        "sentence", description="sentence: the best sentences of the top chunks (fast, precise); "
+        "chunk: the top chunks whole (the naive baseline, kept for benchmarks).")
     max_sentences: int = Field(3, description="Sentences in an answer.")
     min_dense_score: float = Field(
         0.20, description="Below this best dense similarity the plan is taken not to answer."

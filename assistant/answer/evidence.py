@@ -18,6 +18,7 @@ from assistant.korean.tokens import tokenize
 from assistant.types import Hit
 
 _WHOLE = {"table_row", "goal", "figure"}
+_INSTITUTES = {e.key for e in glossary().entities if e.kind == "institute"}
 
 
 @dataclass
@@ -63,19 +64,32 @@ def _table_row_fields(text: str) -> dict[str, str] | None:
 
 
 def select_evidence(hits: list[Hit], sentences: list[list[tuple[str, float]]], query_tokens: list[str],
-                    max_units: int, per_chunk: int = 2) -> list[EvidenceUnit]:
-    """Top units across the given hits; scores mix sentence similarity, lexical overlap, rank."""
+                    max_units: int, per_chunk: int = 2, unit: str = "sentence",
+                    question_entities: set[str] | None = None) -> list[EvidenceUnit]:
+    """Top units across the given hits; scores mix sentence similarity, lexical overlap, rank.
+
+    unit="chunk" is the naive baseline: the top chunks whole, in retrieval order.
+    """
+    if unit == "chunk":
+        chosen = [EvidenceUnit(h, h.text, max((s for _, s in sents), default=h.dense_score or 0.0))
+                  for h, sents in zip(hits[:max_units], sentences, strict=False)]
+        for i, u in enumerate(chosen, start=1):
+            u.n = i
+        return chosen
     qset = set(query_tokens)
+    asked = question_entities or set()
     candidates: list[EvidenceUnit] = []
     for rank, (hit, sents) in enumerate(zip(hits, sentences, strict=True)):
         prior = 0.03 * (len(hits) - rank) / max(1, len(hits))
+        if hit.kind == "table_row" and asked & _INSTITUTES and not asked & set(hit.entities):
+            continue  # another institute's Table 1 row: its fields would be misattributed
         if hit.kind in _WHOLE or not sents:
             best = max((s for _, s in sents), default=hit.dense_score or 0.0)
             candidates.append(EvidenceUnit(hit, hit.text, best + prior + 0.02))
             continue
         for text, sim in sents:
             text = text.lstrip("•·- ").strip()
-            if len(re.sub(r"\W", "", text)) < 8:
+            if len(re.sub(r"\W", "", re.sub(r"https?://\S+", "", text))) < 8:
                 continue  # bullets and fragments ("•", "예는 다음과 같습니다:") carry no fact
             toks = set(tokenize(text))
             lexical = len(qset & toks) / max(1, len(qset)) if qset else 0.0

@@ -89,19 +89,22 @@ def build_messages(question: str, lang: str, units: list[EvidenceUnit]) -> list[
     return [*prefix_messages(), {"role": "user", "content": user_message(question, lang, units)}]
 
 
-def grammar(n_sources: int, max_sentences: int = 3) -> str:
+def grammar(n_sources: int, max_sentences: int = 3, lang: str = "en") -> str:
     """GBNF: NOT_FOUND, or sentences each closed by [n] with n a valid source number.
 
     A sentence may end "text. [1]" or "text [1]." (models write both); inside a sentence a
-    period is allowed only in numbers (1.9) and "U.S.", so a sentence cannot end uncited.
+    period is allowed only in numbers (1.9), initials ("Carl D. Perkins") and a few
+    abbreviations (U.S., St.), so a sentence cannot end uncited. An English answer may not
+    contain Hangul: a small model otherwise drifts into copying the Korean source.
     """
     n = max(1, min(9, n_sources))
     digit = "[1]" if n == 1 else f"[1-{n}]"
     more = " ".join(['(" " sentence)?'] * max(0, max_sentences - 1))
+    char = "[^\\[\\]\\n.<>가-힣ㄱ-ㅎㅏ-ㅣ]" if lang == "en" else "[^\\[\\]\\n.<>]"
     return (
         f'root ::= "{NOT_FOUND}" | sentence {more}\n'
         'sentence ::= body end\n'
-        'body ::= [^\\[\\]\\n.<>] ( [^\\[\\]\\n.<>] | "." [0-9] | "U.S." )*\n'
+        f'body ::= {char} ( {char} | "." [0-9] | " " [A-Z] "." | "U.S." | "St." | "e.g." | "i.e." | "No." )*\n'
         'end ::= "." " "? cite | " "? cite "."\n'
         f'cite ::= "[" {digit} "]" ("[" {digit} "]")?\n'
     )

@@ -31,6 +31,7 @@ from assistant.answer.prompt import NOT_FOUND, build_messages, grammar, prefix_m
 from assistant.answer.slots import missing_facts
 from assistant.components.embedding import Embedder
 from assistant.components.llm import Generator, make_generator
+from assistant.korean.glossary import glossary
 from assistant.language import detect_language
 from assistant.retrieve import Retriever, build_query
 from assistant.settings import Settings
@@ -54,10 +55,18 @@ REFUSAL = {
 }
 
 
-def _answer_lang(text: str) -> str:
+def _wrong_language(text: str, lang: str) -> bool:
+    """English answers must be mostly Latin; Korean answers must contain Korean.
+
+    (Short Korean answers such as "22개 [1]." are too short for language detection.)
+    """
     import re
 
-    return detect_language(re.sub(r"\[\d+\]", "", text), "en").answer_lang
+    hangul = len(re.findall(r"[\uac00-\ud7a3]", text))
+    letters = len(re.findall(r"[^\W\d_]", text)) or 1
+    if lang == "en":
+        return hangul / letters > 0.3
+    return hangul == 0 and len(re.findall(r"[A-Za-z]{2,}", text)) >= 3
 
 
 def _dedupe(sentences: list[AnswerSentence]) -> list[AnswerSentence]:
@@ -141,7 +150,9 @@ class AnswerService:
         context = hits[: self.settings.answer.context_chunks]
         sentences = self.retriever.sentences(context, qvec)
         units = select_evidence(context, sentences, self.retriever.bm25_tokens(query),
-                                self.settings.answer.evidence_sentences)
+                                self.settings.answer.evidence_sentences,
+                                unit=self.settings.answer.evidence_unit,
+                                question_entities=set(glossary().entities_in(query.search_text)))
         retrieve_s = time.perf_counter() - t0
         cfg = self.settings
         yield EvidenceEvent(
@@ -178,7 +189,7 @@ class AnswerService:
             use_grammar = cfg.llm.use_grammar and gen.supports_grammar
             pending = ""
             for piece in gen.stream(build_messages(clean.text, lang, units), cfg.llm.max_tokens,
-                                    grammar(len(units), cfg.answer.max_sentences) if use_grammar else None):
+                                    grammar(len(units), cfg.answer.max_sentences, lang) if use_grammar else None):
                 raw += piece
                 if first_token_s is None:
                     # Hold back text that may still turn out to be the refusal token.
@@ -238,7 +249,7 @@ class AnswerService:
             if replacement:
                 sentences[i] = replacement[0]
         sentences = _dedupe(sentences)
-        if sentences and gen is not None and _answer_lang(" ".join(x.text for x in sentences)) != lang:
+        if sentences and gen is not None and _wrong_language(" ".join(x.text for x in sentences), lang):
             # A small model sometimes answers in the wrong language: fall back to the cited
             # passages rendered in the asker's language.
             fallback = "generated text was not in the question's language"

@@ -16,6 +16,9 @@ from assistant.answer.evidence import EvidenceUnit
 from assistant.korean.numbers import find_quantities, same_quantity
 
 _SLOTS: list[tuple[str, re.Pattern[str]]] = [
+    ("person", re.compile(r"\bwho\b.*\b(director|ceo|chair|president|head|secretary|leader|administrator)\b|"
+                          r"(원장|CEO|대표|회장|국장|장관|소장|이사장|의장).*누구|누구.*(원장|CEO|대표|회장|국장|장관|소장)",
+                          re.I)),
     ("percent", re.compile(r"\bpercent|\bpercentage|\bshare of\b|%|비율|퍼센트|몇\s*%", re.I)),
     ("money", re.compile(r"\bhow much\b|\bfee\b|\bfees\b|\bbudget|\bcost\b|\bcosts\b|\brevenue|\bdollars?\b|"
                          r"\bfunding amount|얼마|예산|비용|회비|가입비|수익|매출|금액|달러", re.I)),
@@ -28,6 +31,12 @@ _UNITS = {"money": ("usd", "eur"), "percent": ("percent", "fraction"), "count": 
 
 # "How often", "by how much did it grow": any quantity or none may answer these.
 _OPEN = re.compile(r"how often|얼마나\s*자주|얼마나\s*(늘|증가|줄|감소|커|많)|\bby how much\b|increase|grow", re.I)
+
+
+# A personal name: "Jane Q. Doe", "Mac Thornberry"; Korean "홍길동 원장"-style name + title.
+_PERSON = re.compile(r"\b[A-Z][a-z]+(?: [A-Z]\.)? [A-Z][a-z]{2,}\b(?! (?:Act|Program|Office|Institute|Department|"
+                     r"Administration|Council|Network|Plan|Report|Strategy|House|Foundation|States|America|USA))|"
+                     r"[가-힣]{2,4} (원장|장관|국장|대표|회장|소장|의장)")
 
 
 def asked_slot(question: str) -> str | None:
@@ -49,6 +58,10 @@ def missing_facts(question: str, units: list[EvidenceUnit], top: int = 4) -> str
         if q.unit in ("year", "usd", "eur", "percent") and not any(same_quantity(q, f) for f in found):
             return f"the question's {q.raw!r} is not in the evidence"
     slot = asked_slot(question)
+    if slot == "person":
+        if not any(_PERSON.search(t) for t in texts):
+            return "the evidence names no person for the question"
+        return None
     if slot and not any(f.unit in _UNITS[slot] for f in found):
         return f"the evidence has no {slot} for the question"
     return None
