@@ -18,40 +18,12 @@ from assistant.corpus.fetch import fetch_references
 from assistant.errors import CorpusError
 from assistant.settings import load_settings
 from assistant.types import Reference
+from tests.fixtures.pdf import make_pdf
 
 pytestmark = pytest.mark.network
 
 LIMIT = 4096  # max_bytes passed to the fetcher in these tests
 READ_TIMEOUT = 0.5
-
-
-def make_pdf(pages: list[list[str]]) -> bytes:
-    """A minimal valid PDF (Helvetica text, one content stream per page, exact xref)."""
-    objs = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        (f"<< /Type /Pages /Kids [{' '.join(f'{4 + 2 * i} 0 R' for i in range(len(pages)))}] "
-         f"/Count {len(pages)} >>").encode(),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    for i, lines in enumerate(pages):
-        ops = ["BT", "/F1 12 Tf", "14 TL", "72 720 Td"]
-        ops += ["(" + ln.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") Tj T*"
-                for ln in lines]
-        stream = "\n".join([*ops, "ET"]).encode("latin-1")
-        objs.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources "
-                    f"<< /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>".encode())
-        objs.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for k, body in enumerate(objs, start=1):
-        offsets.append(len(out))
-        out += f"{k} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{off:010d} 00000 n \n".encode() for off in offsets)
-    out += (f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
-            .encode())
-    return bytes(out)
 
 
 PDF = make_pdf([["Manufacturing USA annual report", "Hello from page one."],
