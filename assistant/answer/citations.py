@@ -88,23 +88,30 @@ def unit_texts(unit: EvidenceUnit) -> list[str]:
 
 def named_entities(text: str) -> set[str]:
     """Institutes, agencies and places a text names: the facts a wrong answer most often swaps."""
+    from assistant.answer.slots import person_names
+
     gl = glossary()
-    return {k for k in gl.entities_in(text) if gl.by_key[k].kind in _CHECKED_KINDS} | gl.places_in(text)
+    people = {f"person:{p}" for p in person_names(text)}
+    return {k for k in gl.entities_in(text) if gl.by_key[k].kind in _CHECKED_KINDS} | gl.places_in(text) | people
 
 
-def unsupported_claims(text: str, units: list[EvidenceUnit]) -> tuple[int, list[str], list[str]]:
-    """(quantities checked, quantities missing, entities missing) of a sentence vs units."""
-    sources = [t for u in units for t in unit_texts(u)]
+def unsupported_claims(text: str, units: list[EvidenceUnit], question: str = "") -> tuple[int, list[str], list[str]]:
+    """(quantities checked, quantities missing, names missing) of a sentence vs its units.
+
+    What the question itself states (a year, an agency) is not a claim of the answer.
+    """
+    sources = [t for u in units for t in unit_texts(u)] + ([question] if question else [])
     checked, missing = unsupported_quantities(text, sources)
     present = set().union(*(named_entities(t) for t in sources)) if sources else set()
     return checked, missing, sorted(named_entities(text) - present)
 
 
-def verify_claims(sentences: list[AnswerSentence], units: list[EvidenceUnit]) -> None:
-    """Numbers and named institutes/agencies of each sentence must be in its cited units."""
+def verify_claims(sentences: list[AnswerSentence], units: list[EvidenceUnit], question: str = "") -> None:
+    """Numbers, named institutes/agencies/places and people of each sentence must be in its
+    cited units (or the question)."""
     by_n = {u.n: u for u in units}
     for s in sentences:
-        checked, missing, entities = unsupported_claims(s.text, [by_n[n] for n in s.markers])
+        checked, missing, entities = unsupported_claims(s.text, [by_n[n] for n in s.markers], question)
         s.numbers_checked, s.unsupported_numbers, s.unsupported_entities = checked, missing, entities
 
 

@@ -88,7 +88,7 @@ def select_evidence(hits: list[Hit], sentences: list[list[tuple[str, float]]], q
             candidates.append(EvidenceUnit(hit, hit.text, best + prior + 0.02))
             continue
         for text, sim in sents:
-            text = text.lstrip("•·- ").strip()
+            text = text.strip().strip("•·-").strip()
             if len(re.sub(r"\W", "", re.sub(r"https?://\S+", "", text))) < 8:
                 continue  # bullets and fragments ("•", "예는 다음과 같습니다:") carry no fact
             toks = set(tokenize(text))

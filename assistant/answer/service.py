@@ -222,33 +222,36 @@ class AnswerService:
     def _checked_answer(self, raw: str, units: list[EvidenceUnit], lang: str, base: dict,
                         gen: Generator | None) -> Answer:
         cfg = self.settings
+        question = base["question"]
         sentences, unresolved, dropped = resolve(raw, units)
         fallback = None
         if not sentences:
             fallback = "no cited sentence in the generated text"
             sentences, _, _ = resolve(extractive.compose(units, lang), units)
-        verify_claims(sentences, units)
+        verify_claims(sentences, units, question)
         by_n = {u.n: u for u in units}
-        for i, s in enumerate(sentences):
+        kept: list[AnswerSentence] = []
+        for s in sentences:
             if s.supported:
+                kept.append(s)
                 continue
             # The model often gets the fact right but the marker wrong: cite the unit that
-            # holds every number and named institute/agency of the sentence, if one does.
-            holders = [u.n for u in units if not any(unsupported_claims(s.text, [u])[1:])]
+            # holds every number and name of the sentence, if one does.
+            holders = [u.n for u in units if not any(unsupported_claims(s.text, [u], question)[1:])]
             if holders:
                 s.markers = holders[:1]
                 s.unsupported_numbers, s.unsupported_entities = [], []
                 fallback = "marker re-attributed to the passage that holds the claim"
+                kept.append(s)
                 continue
-            # A wrong number or name is never shown as cited: fall back to the source
-            # sentence the claim is about, rendered in the asker's language.
             wrong = [*s.unsupported_numbers, *s.unsupported_entities]
-            fallback = f"unsupported {wrong} replaced by the source sentence"
-            best = self._closest_unit(s.text, units)
-            replacement = resolve(extractive.render_unit(best, lang), units)[0]
-            if replacement:
-                sentences[i] = replacement[0]
-        sentences = _dedupe(sentences)
+            fallback = f"unsupported {wrong}: sentence dropped"
+            if len(sentences) == 1:
+                # A wrong number or name is never shown as cited: answer again from the
+                # passage the claim is about, else show that passage itself.
+                kept.extend(self._from_one_unit(self._closest_unit(s.text, units), lang, question, gen))
+                fallback = f"unsupported {wrong}: replaced from the closest passage"
+        sentences = _dedupe(kept)
         if sentences and gen is not None and _wrong_language(" ".join(x.text for x in sentences), lang):
             # A small model sometimes answers in the wrong language: fall back to the cited
             # passages rendered in the asker's language.
@@ -256,13 +259,29 @@ class AnswerService:
             cited = list(dict.fromkeys(n for x in sentences for n in x.markers))
             rendered = " ".join(extractive.render_unit(by_n[n], lang) for n in cited[:2])
             sentences = resolve(rendered, units)[0]
-        verify_claims(sentences, units)
+        verify_claims(sentences, units, question)
         self._similarities(sentences, by_n)
         citations = build_citations(sentences, units, cfg.data.official_url, cfg.data.pdf_page_offset,
                                     cfg.answer.min_support_similarity)
         support = support_summary(sentences, citations, unresolved, dropped, fallback)
         text = " ".join(s.render() for s in sentences)
         return Answer(answer=text, refused=False, citations=citations, support=support, **base)
+
+    def _from_one_unit(self, unit: EvidenceUnit, lang: str, question: str,
+                       gen: Generator | None) -> list[AnswerSentence]:
+        """Answer once more from a single passage (English: the model translates it under the
+        no-Hangul grammar); if that fails the claim check too, render the passage itself."""
+        if gen is not None and lang == "en":
+            solo = EvidenceUnit(unit.hit, unit.quote, unit.score, 1)
+            raw = "".join(gen.stream(build_messages(question, lang, [solo]), self.settings.llm.max_tokens,
+                                     grammar(1, 1, lang) if gen.supports_grammar else None))
+            again = resolve(raw, [solo])[0]
+            verify_claims(again, [solo], question)
+            if again and all(s.supported for s in again):
+                for s in again:
+                    s.markers = [unit.n]
+                return again
+        return resolve(extractive.render_unit(unit, lang), [unit])[0]
 
     def _closest_unit(self, text: str, units: list[EvidenceUnit]) -> EvidenceUnit:
         vecs = self.embedder.embed_documents([text] + [u.prompt_text for u in units])

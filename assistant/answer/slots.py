@@ -33,10 +33,30 @@ _UNITS = {"money": ("usd", "eur"), "percent": ("percent", "fraction"), "count": 
 _OPEN = re.compile(r"how often|얼마나\s*자주|얼마나\s*(늘|증가|줄|감소|커|많)|\bby how much\b|increase|grow", re.I)
 
 
-# A personal name: "Jane Q. Doe", "Mac Thornberry"; Korean "홍길동 원장"-style name + title.
-_PERSON = re.compile(r"\b[A-Z][a-z]+(?: [A-Z]\.)? [A-Z][a-z]{2,}\b(?! (?:Act|Program|Office|Institute|Department|"
-                     r"Administration|Council|Network|Plan|Report|Strategy|House|Foundation|States|America|USA))|"
-                     r"[가-힣]{2,4} (원장|장관|국장|대표|회장|소장|의장)")
+# Capitalised words that start organisation or program names, not personal names.
+_ORG_WORDS = frozenset("""Advanced Manufacturing National Institute Institutes Office Program Programs Department
+Energy Defense Commerce Science Technology Innovation Research Development Council Network Plan Report Strategy
+House Foundation States America American USA United Act Administration Agency Center Centers Partnership
+Extension Standards Commission Committee Security Clean Smart Digital Additive Lightweight Regenerative Robotics
+Advancement Process Embodied Electrified Industry Carbon Cybersecurity Bioindustrial Design Ecosystem Flexible
+Hybrid Electronics Functional Fabrics Integrated Photonics Power Next Generation Composites Biopharmaceuticals
+Community College University California State Northridge Angeles Berkeley Camino Defense Rescue Family Literacy
+Career Technical Education Perkins Adult Economic Emerging Critical Microelectronics Made China Fraunhofer Annual
+Federal Interagency Working Team Leadership Summit White Manufacturing Readiness Level Levels Small Business
+Transfer Good Practice Life Sciences Artemis Biosystems Repligen Corporation Software Government Solutions Wind
+Renewable Research Massachusetts Medical School Johns Hopkins Rensselaer Polytechnic Ricardo Michigan Army
+Humvee Emmy Award Rethinking Garcia Brunner Gerskovic Stewart""".split())
+_NAME = re.compile(r"\b([A-Z][a-z]+)(?: [A-Z]\.)? ([A-Z][a-z]{2,})\b")
+_KO_NAME = re.compile(r"[가-힣]{2,4} (원장|장관|국장|대표|회장|소장|의장)")
+
+
+def person_names(text: str) -> set[str]:
+    """Personal names ("Jane Q. Doe") in a text; organisation names are not people."""
+    return {f"{a} {b}" for a, b in _NAME.findall(text) if a not in _ORG_WORDS and b not in _ORG_WORDS}
+
+
+def _has_person(text: str) -> bool:
+    return bool(person_names(text) or _KO_NAME.search(text))
 
 
 def asked_slot(question: str) -> str | None:
@@ -59,7 +79,7 @@ def missing_facts(question: str, units: list[EvidenceUnit], top: int = 4) -> str
             return f"the question's {q.raw!r} is not in the evidence"
     slot = asked_slot(question)
     if slot == "person":
-        if not any(_PERSON.search(t) for t in texts):
+        if not any(_has_person(t) for t in texts):
             return "the evidence names no person for the question"
         return None
     if slot and not any(f.unit in _UNITS[slot] for f in found):
