@@ -169,3 +169,16 @@ def test_answer_in_the_wrong_language_falls_back(services):
     ans = services.answers.answer("Where is LIFT headquartered?", mode="fake")
     assert ans.language == "en" and "language" in (ans.support.fallback or "")
     assert ans.answer.startswith("The plan states") and ans.citations  # quoted, marked as translation
+
+
+def test_restating_the_question_is_not_an_unsupported_claim(services):
+    fake(services).queue("GAO found that NIST institute projects moved from TRL 4 to TRL 6 [1].")
+    ans = services.answers.answer("What did GAO find about NIST institute projects?", mode="fake")
+    assert "NIST" in ans.answer and ans.citations[0].doc_id == "t/en-gao"  # NIST is only in the question
+    assert "unsupported" not in (ans.support.fallback or "")
+
+
+def test_hallucinated_person_is_never_shown_as_cited(services):
+    fake(services).queue("The council is led by Michael R. Taylor [1].")
+    ans = services.answers.answer("Who leads the council that AMNPO convened?", mode="fake")
+    assert "Taylor" not in ans.answer and "person:Michael Taylor" in (ans.support.fallback or "")

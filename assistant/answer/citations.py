@@ -20,7 +20,7 @@ _CHECKED_KINDS = ("institute", "agency")
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 _MOVE = re.compile(r"([.!?。])\s*((?:\[\d{1,2}\]\s*)+)")  # ". [1]" -> " [1]."
 _SPLIT = re.compile(r"(?<=[.!?。])\s+(?=\S)")
-_ABBREV = re.compile(r"(?:\bU\.S\.|\be\.g\.|\bi\.e\.|\bpp?\.|\bNo\.|\bDr\.|\bvs\.|\bSt\.)$")
+_ABBREV = re.compile(r"(?:\bU\.S\.|\be\.g\.|\bi\.e\.|\bpp?\.|\bNo\.|\bDr\.|\bvs\.|\bSt\.|\b[A-Z]\.)$")
 
 
 @dataclass

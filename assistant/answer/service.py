@@ -224,9 +224,9 @@ class AnswerService:
         cfg = self.settings
         question = base["question"]
         sentences, unresolved, dropped = resolve(raw, units)
-        fallback = None
+        reasons: list[str] = []
         if not sentences:
-            fallback = "no cited sentence in the generated text"
+            reasons.append("no cited sentence in the generated text")
             sentences, _, _ = resolve(extractive.compose(units, lang), units)
         verify_claims(sentences, units, question)
         by_n = {u.n: u for u in units}
@@ -241,21 +241,22 @@ class AnswerService:
             if holders:
                 s.markers = holders[:1]
                 s.unsupported_numbers, s.unsupported_entities = [], []
-                fallback = "marker re-attributed to the passage that holds the claim"
+                reasons.append("marker re-attributed to the passage that holds the claim")
                 kept.append(s)
                 continue
             wrong = [*s.unsupported_numbers, *s.unsupported_entities]
-            fallback = f"unsupported {wrong}: sentence dropped"
-            if len(sentences) == 1:
+            if len(sentences) > 1:
+                reasons.append(f"unsupported {wrong}: sentence dropped")
+            else:
                 # A wrong number or name is never shown as cited: answer again from the
                 # passage the claim is about, else show that passage itself.
                 kept.extend(self._from_one_unit(self._closest_unit(s.text, units), lang, question, gen))
-                fallback = f"unsupported {wrong}: replaced from the closest passage"
+                reasons.append(f"unsupported {wrong}: replaced from the closest passage")
         sentences = _dedupe(kept)
         if sentences and gen is not None and _wrong_language(" ".join(x.text for x in sentences), lang):
             # A small model sometimes answers in the wrong language: fall back to the cited
             # passages rendered in the asker's language.
-            fallback = "generated text was not in the question's language"
+            reasons.append("generated text was not in the question's language")
             cited = list(dict.fromkeys(n for x in sentences for n in x.markers))
             rendered = " ".join(extractive.render_unit(by_n[n], lang) for n in cited[:2])
             sentences = resolve(rendered, units)[0]
@@ -263,7 +264,8 @@ class AnswerService:
         self._similarities(sentences, by_n)
         citations = build_citations(sentences, units, cfg.data.official_url, cfg.data.pdf_page_offset,
                                     cfg.answer.min_support_similarity)
-        support = support_summary(sentences, citations, unresolved, dropped, fallback)
+        support = support_summary(sentences, citations, unresolved, dropped,
+                                  "; ".join(dict.fromkeys(reasons)) or None)
         text = " ".join(s.render() for s in sentences)
         return Answer(answer=text, refused=False, citations=citations, support=support, **base)
 
