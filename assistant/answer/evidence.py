@@ -27,11 +27,20 @@ class EvidenceUnit:
     quote: str  # exact text of the passage
     score: float
     n: int = 0
+    with_references: bool = False  # add the cited reports (title, agency, date) for the LLM
+
+    def references_note(self) -> str:
+        refs = self.hit.references[:2]
+        if not self.with_references or not refs:
+            return ""
+        parts = [", ".join(x for x in (r.title[:90], r.agency or "", r.date or "") if x) for r in refs]
+        return " (cited: " + "; ".join(parts) + ")"
 
     @property
     def prompt_text(self) -> str:
-        """What the LLM reads: real names for MT artifacts, amounts with their English form."""
-        return annotate_ko(glossary().fix_artifacts(self.quote))
+        """What the LLM reads: real names for MT artifacts, amounts with their English form,
+        and (for questions about dates or reports) the documents the passage cites."""
+        return annotate_ko(glossary().fix_artifacts(self.quote)) + self.references_note()
 
     def prompt_for(self, lang: str) -> str:
         """Prompt text for one answer language: a Table 1 row only in that language's fields
@@ -65,7 +74,8 @@ def _table_row_fields(text: str) -> dict[str, str] | None:
 
 def select_evidence(hits: list[Hit], sentences: list[list[tuple[str, float]]], query_tokens: list[str],
                     max_units: int, per_chunk: int = 2, unit: str = "sentence",
-                    question_entities: set[str] | None = None) -> list[EvidenceUnit]:
+                    question_entities: set[str] | None = None,
+                    with_references: bool = False) -> list[EvidenceUnit]:
     """Top units across the given hits; scores mix sentence similarity, lexical overlap, rank.
 
     unit="chunk" is the naive baseline: the top chunks whole, in retrieval order.
@@ -108,6 +118,7 @@ def select_evidence(hits: list[Hit], sentences: list[list[tuple[str, float]]], q
             break
     for i, unit in enumerate(chosen, start=1):
         unit.n = i
+        unit.with_references = with_references
     return chosen
 
 

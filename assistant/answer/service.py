@@ -28,7 +28,7 @@ from assistant.answer.citations import (
 from assistant.answer.evidence import EvidenceUnit, select_evidence
 from assistant.answer.inputs import clean_question, message
 from assistant.answer.prompt import NOT_FOUND, build_messages, grammar, prefix_messages
-from assistant.answer.slots import missing_facts
+from assistant.answer.slots import asks_about_documents, missing_facts
 from assistant.components.embedding import Embedder
 from assistant.components.llm import Generator, make_generator
 from assistant.korean.glossary import glossary
@@ -152,7 +152,8 @@ class AnswerService:
         units = select_evidence(context, sentences, self.retriever.bm25_tokens(query),
                                 self.settings.answer.evidence_sentences,
                                 unit=self.settings.answer.evidence_unit,
-                                question_entities=set(glossary().entities_in(query.search_text)))
+                                question_entities=set(glossary().entities_in(query.search_text)),
+                                with_references=asks_about_documents(clean.text))
         retrieve_s = time.perf_counter() - t0
         cfg = self.settings
         yield EvidenceEvent(

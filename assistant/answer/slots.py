@@ -68,6 +68,15 @@ def asked_slot(question: str) -> str | None:
     return None
 
 
+_ABOUT_DOCUMENTS = re.compile(r"report|published|released|announc|issued|document|보고서|발간|발표|공지|문서|출처",
+                              re.I)
+
+
+def asks_about_documents(question: str) -> bool:
+    """Dates and titles of cited reports live in footnotes: show them to the generator."""
+    return asked_slot(question) == "date" or bool(_ABOUT_DOCUMENTS.search(question))
+
+
 def missing_facts(question: str, units: list[EvidenceUnit], top: int = 4) -> str | None:
     """Why the top evidence cannot answer the question, or None when it may."""
     if not units:
