@@ -63,7 +63,14 @@ _LABEL = re.compile(r"\[\d+\]")
 
 
 def answer_language(text: str) -> str:
-    return detect_language(_LABEL.sub("", text), "en").answer_lang
+    """Korean if the answer has Korean in it (a one-word "네" counts), else what langdetect says;
+    an English answer that is mostly Hangul is Korean."""
+    text = _LABEL.sub("", text)
+    hangul = len(re.findall(r"[\uac00-\ud7a3]", text))
+    letters = len(re.findall(r"[^\W\d_]", text)) or 1
+    if hangul and (hangul / letters > 0.3 or not re.search(r"[A-Za-z]{2,}", text)):
+        return "ko"
+    return detect_language(text, "en").answer_lang
 
 
 def score_answer(q: EvalQuestion, ans) -> dict:  # noqa: ANN001

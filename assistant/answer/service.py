@@ -48,6 +48,9 @@ from assistant.types import (
 
 logger = logging.getLogger(__name__)
 
+TRANSLATE = ("Translate the numbered source into plain English. Keep every number, amount and name; "
+             "use the English forms given in (= ...). End with its number, like [1].")
+
 REFUSAL = {
     "en": "The strategic plan does not answer this question. The closest passages are listed "
           "below.",
@@ -280,6 +283,17 @@ class AnswerService:
                                      grammar(1, 1, lang) if gen.supports_grammar else None))
             again = resolve(raw, [solo])[0]
             verify_claims(again, [solo], question)
+            if again and all(s.supported for s in again):
+                for s in again:
+                    s.markers = [unit.n]
+                return again
+            # Last try before quoting Korean: translate the passage itself (same grammar).
+            ask = [{"role": "system", "content": TRANSLATE},
+                   {"role": "user", "content": f"[1] {unit.prompt_for('en')}"}]
+            raw = "".join(gen.stream(ask, self.settings.llm.max_tokens,
+                                     grammar(1, 2, "en") if gen.supports_grammar else None))
+            again = resolve(raw, [solo])[0]
+            verify_claims(again, [solo])
             if again and all(s.supported for s in again):
                 for s in again:
                     s.markers = [unit.n]
