@@ -200,6 +200,9 @@ class UISettings(_Section):
     review_users: str = Field(
         "", description="Staff credentials 'name:password,name2:password2'. Empty: no review tab."
     )
+    shutdown_grace_s: float = Field(
+        10.0, description="On SIGTERM, seconds open chat streams get to finish before the server exits."
+    )
 
 
 class LogSettings(_Section):

@@ -26,10 +26,12 @@ class CountingEmbedder(FakeEmbedder):
 
 
 @pytest.fixture(scope="module")
-def plan_bundle():
+def plan_bundle(tmp_path_factory):
+    # Module scope runs before the function-scoped isolated home, so it brings its own.
     from assistant.settings import load_settings
 
-    return load_corpus(load_settings(profiles=["test"]), include_added=False)
+    home = tmp_path_factory.mktemp("plan-bundle-home")
+    return load_corpus(load_settings(env={"ASSISTANT_HOME": str(home)}, profiles=["test"]), include_added=False)
 
 
 def test_chunks_of_the_plan(plan_bundle, test_settings):

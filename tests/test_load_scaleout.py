@@ -3,7 +3,6 @@ Chroma server (a document added through one is answered by the other)."""
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import json
 import os
 import subprocess
@@ -29,11 +28,16 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    """Server output goes to a file: an unread pipe fills up and blocks the server."""
+    return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
+
+
+def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"server exited: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+            raise AssertionError(f"server exited: {log.read_text(errors='replace')[-2000:]}")
         try:
             if httpx.get(url, timeout=2).status_code < 500:
                 return
@@ -44,9 +48,10 @@ def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
 
 
 def _serve(home: Path, port: int, **extra: str) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--no-prepare", "--port", str(port)],
-                            env=_env(home, **extra), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _wait_http(f"http://127.0.0.1:{port}/", proc)
+    log = home / f"serve-{port}.log"
+    proc = _start([sys.executable, "-m", "assistant", "serve", "--no-prepare", "--port", str(port)],
+                  _env(home, **extra), log)
+    _wait_http(f"http://127.0.0.1:{port}/", proc, log)
     return proc
 
 
@@ -93,20 +98,23 @@ def test_twenty_concurrent_sessions_complete_and_queueing_is_visible(indexed_hom
         assert max(queued_ranks, default=0) >= 1, "no request ever reported a queue position"
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
 
 
 def test_two_app_processes_share_one_chroma_server(tmp_path):
     from gradio_client import Client
 
     chroma_port = free_port()
-    chroma = subprocess.Popen([str(BIN / "chroma"), "run", "--path", str(tmp_path / "chroma"), "--host",
-                               "127.0.0.1", "--port", str(chroma_port)],
-                              env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    chroma_log = tmp_path / "chroma.log"
+    chroma = _start([str(BIN / "chroma"), "run", "--path", str(tmp_path / "chroma"), "--host", "127.0.0.1",
+                     "--port", str(chroma_port)], {**os.environ, "ANONYMIZED_TELEMETRY": "False"}, chroma_log)
     procs = [chroma]
     try:
-        _wait_http(f"http://127.0.0.1:{chroma_port}/api/v2/heartbeat", chroma, timeout=60)
+        _wait_http(f"http://127.0.0.1:{chroma_port}/api/v2/heartbeat", chroma, chroma_log, timeout=60)
         shared = {"ASSISTANT__VECTOR_STORE__MODE": "chroma_http", "CHROMA_PORT": str(chroma_port)}
         home_a, home_b = tmp_path / "a", tmp_path / "b"
         home_a.mkdir()

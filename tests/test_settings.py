@@ -12,8 +12,8 @@ def test_base_profile_defaults():
     assert s.profile == "default"
 
 
-def test_profiles_merge_in_order_later_wins():
-    s = load_settings(env={}, profiles=["test", "small"])
+def test_profiles_merge_in_order_later_wins(tmp_path):
+    s = load_settings(env={"ASSISTANT_HOME": str(tmp_path)}, profiles=["test", "small"])
     assert s.embedding.mode == "fake"  # from settings-test.yaml
     assert s.llm.mode == "fake"
     assert s.llm.local.model == "qwen2.5-coder-0.5b-instruct-q4_k_m"  # from settings-small.yaml

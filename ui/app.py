@@ -168,4 +168,6 @@ def launch(services: Any, host: str | None = None, port: int | None = None) -> N
     threading.Thread(target=warm, args=(services,), name="warm-up", daemon=True).start()
     review = " and /review" if parse_users(settings.ui.review_users) else ""
     print(f"Serving the assistant on http://{host}:{port}/{review}", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # Without a bound, a stop waits for every open SSE stream (idle browser tabs) forever.
+    uvicorn.run(app, host=host, port=port, log_level="warning",
+                timeout_graceful_shutdown=settings.ui.shutdown_grace_s)

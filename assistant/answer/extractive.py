@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 
 from assistant.answer.evidence import EvidenceUnit
+from assistant.answer.slots import _UNITS, asked_slot
 from assistant.korean.glossary import glossary
+from assistant.korean.numbers import find_quantities
 
 _FIELD = re.compile(r"\((Technology focus|Sponsoring agency|Headquarters|Established): ([^()]*(?:\([^()]*\)[^()]*)*)\)")
 _NAME = re.compile(r"표 1 연구소: (.+?) \((.+?); MT:")
@@ -22,7 +24,7 @@ def english_record(unit: EvidenceUnit) -> str | None:
     """English rendering of a Table 1 row or Table 2 goal, from its English field values."""
     text = unit.quote
     if unit.hit.kind == "table_row" and (m := _NAME.search(text)):
-        fields = {k: v.strip().rstrip(";") for k, v in _FIELD.findall(text)}
+        fields = {k: re.sub(r";\s*MT:.*$", "", v).strip().rstrip(";") for k, v in _FIELD.findall(text)}
         parts = [f"{label.lower()}: {fields[label]}" for label in
                  ("Headquarters", "Established", "Sponsoring agency", "Technology focus") if label in fields]
         return f"{m.group(2)} — {'; '.join(parts)} [{unit.n}]."
@@ -46,10 +48,29 @@ def render_unit(unit: EvidenceUnit, lang: str) -> str:
     return f"{text} [{unit.n}]."
 
 
-def compose(units: list[EvidenceUnit], lang: str, max_sentences: int = 2) -> str:
-    """The top unit, plus the next one when it scores almost as well and adds a passage."""
+# Questions about a Table 1 field: the institute's row answers them, not a sentence that
+# merely mentions the institute near a place name or a year.
+_TABLE_FIELD = re.compile(r"headquarter|located|based|where is|founded|established|sponsor|agency|focus|"
+                          r"본사|위치|어디|설립|후원|기관|중점", re.I)
+
+
+def _answers_question(unit: EvidenceUnit, question: str) -> bool:
+    if unit.hit.kind == "table_row" and _TABLE_FIELD.search(question):
+        return True
+    slot = asked_slot(question)
+    if slot in _UNITS:
+        return any(q.unit in _UNITS[slot] for q in find_quantities(unit.quote))
+    return False
+
+
+def compose(units: list[EvidenceUnit], lang: str, max_sentences: int = 2, question: str = "") -> str:
+    """The top unit, plus the next one when it scores almost as well and adds a passage.
+    A unit that holds what the question asks for (its Table 1 field, an amount, a year)
+    goes first; the rest keep their evidence order."""
     if not units:
         return ""
+    if question:
+        units = sorted(units, key=lambda u: not _answers_question(u, question))
     chosen = [units[0]]
     for u in units[1:]:
         if len(chosen) >= max_sentences:

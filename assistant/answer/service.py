@@ -186,7 +186,7 @@ class AnswerService:
         first_token_s: float | None = None
         raw = ""
         if gen is None:
-            raw = extractive.compose(units, lang)
+            raw = extractive.compose(units, lang, question=clean.text)
             first_token_s = time.perf_counter() - t0
             yield TokenEvent(text=raw)
         else:
@@ -231,7 +231,7 @@ class AnswerService:
         reasons: list[str] = []
         if not sentences:
             reasons.append("no cited sentence in the generated text")
-            sentences, _, _ = resolve(extractive.compose(units, lang), units)
+            sentences, _, _ = resolve(extractive.compose(units, lang, question=question), units)
         verify_claims(sentences, units, question)
         by_n = {u.n: u for u in units}
         kept: list[AnswerSentence] = []
