@@ -182,3 +182,18 @@ def test_hallucinated_person_is_never_shown_as_cited(services):
     fake(services).queue("The council is led by Michael R. Taylor [1].")
     ans = services.answers.answer("Who leads the council that AMNPO convened?", mode="fake")
     assert "Taylor" not in ans.answer and "person:Michael Taylor" in (ans.support.fallback or "")
+
+
+def test_citations_are_numbered_in_the_order_the_answer_cites_them(services):
+    question = "Where is LIFT headquartered and how much did the institutes attract?"
+    evidence = list(services.answers.stream(question, mode="extractive"))[0].citations
+    budget = next(c for c in evidence if c.chunk_id.startswith("t/ko-budget"))
+    lift = next(c for c in evidence if c.chunk_id.startswith("t/ko-lift"))
+    assert budget.n != 1  # else the test cannot tell renumbering from evidence order
+    fake(services).queue(f"The institutes attracted $307 million [{budget.n}]. LIFT is in Detroit [{lift.n}].")
+    ans = services.answers.answer(question, mode="fake")
+    assert [c.n for c in ans.citations] == [1, 2]
+    assert ans.answer.index("[1]") < ans.answer.index("[2]") and "307" in ans.answer.split("[1]")[0]
+    # Each renumbered citation is still the passage the model cited.
+    assert ans.citations[0].chunk_id == budget.chunk_id and ans.citations[0].verified
+    assert ans.citations[1].chunk_id == lift.chunk_id

@@ -7,6 +7,8 @@ logged to logs.db.
 
 from __future__ import annotations
 
+import dataclasses
+
 import logging
 import threading
 import time
@@ -81,6 +83,16 @@ def _dedupe(sentences: list[AnswerSentence]) -> list[AnswerSentence]:
             seen.add(key)
             out.append(s)
     return out
+
+
+def _number_by_appearance(sentences: list[AnswerSentence], units: list[EvidenceUnit]) -> list[EvidenceUnit]:
+    """Renumber the cited units 1..k in the order the answer cites them (a reader who sees
+    "[2]" looks for a "[1]"); markers of the sentences follow."""
+    order = list(dict.fromkeys(n for s in sentences for n in s.markers))
+    new_n = {old: i for i, old in enumerate(order, start=1)}
+    for s in sentences:
+        s.markers = [new_n[m] for m in s.markers]
+    return [dataclasses.replace(u, n=new_n[u.n]) for u in units if u.n in new_n]
 
 
 class AnswerService:
@@ -264,6 +276,8 @@ class AnswerService:
             cited = list(dict.fromkeys(n for x in sentences for n in x.markers))
             rendered = " ".join(extractive.render_unit(by_n[n], lang) for n in cited[:2])
             sentences = resolve(rendered, units)[0]
+        units = _number_by_appearance(sentences, units)
+        by_n = {u.n: u for u in units}
         verify_claims(sentences, units, question)
         self._similarities(sentences, by_n)
         citations = build_citations(sentences, units, cfg.data.official_url, cfg.data.pdf_page_offset,
