@@ -500,7 +500,7 @@ class IndexSnapshot:
     manifest: Manifest
     chunks: list[ChunkRecord]
     by_id: dict[str, ChunkRecord]
-    chunk_collection: Any
+    chunk_vecs: np.ndarray  # rows in `chunks` order: dense search is exact (see retrieve.dense)
     bm25: Any
     sentence_texts: list[str]
     sentence_chunk: list[str]
@@ -526,7 +526,7 @@ def open_snapshot(settings: Settings, expected_model_id: str) -> IndexSnapshot:
         client = layout.client_for(manifest.build_id)
         chunks_name, sents_name = layout.collection_names(manifest.build_id)
         chunk_col = client.get_collection(chunks_name)
-        got = chunk_col.get(include=["documents", "metadatas"])
+        got = chunk_col.get(include=["documents", "metadatas", "embeddings"])
         sent_col = client.get_collection(sents_name)
         sgot = sent_col.get(include=["documents", "metadatas", "embeddings"])
     except IndexNotBuiltError:
@@ -536,7 +536,10 @@ def open_snapshot(settings: Settings, expected_model_id: str) -> IndexSnapshot:
                                  hint="Rebuild with `assistant index --force`.") from exc
     records = [ChunkRecord(i, d, m, int(m.get("order", 0)))
                for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
-    records.sort(key=lambda r: r.order)
+    chunk_order = sorted(range(len(records)), key=lambda i: records[i].order)
+    records = [records[i] for i in chunk_order]
+    chunk_vecs = (np.asarray(got["embeddings"], dtype=np.float32)[chunk_order] if records
+                  else np.zeros((0, manifest.dim), dtype=np.float32))
     if len(records) != manifest.chunks:
         raise IndexNotBuiltError(
             f"the index holds {len(records)} chunks, its manifest says {manifest.chunks}",
@@ -553,5 +556,5 @@ def open_snapshot(settings: Settings, expected_model_id: str) -> IndexSnapshot:
     by_chunk: dict[str, list[int]] = {}
     for i, cid in enumerate(sent_chunk):
         by_chunk.setdefault(cid, []).append(i)
-    return IndexSnapshot(manifest, records, {r.chunk_id: r for r in records}, chunk_col, bm25,
+    return IndexSnapshot(manifest, records, {r.chunk_id: r for r in records}, chunk_vecs, bm25,
                          sent_texts, sent_chunk, vecs, by_chunk)

@@ -68,6 +68,29 @@ def rewrite_followup(text: str, history: list[Turn], lang: str) -> str:
     return f"{text} {last_user}".strip()
 
 
+_NUMBER_HANDLE = re.compile(r"(?<![0-9])[0-9]{3,}[A-Za-z]?(?![0-9A-Za-z])")
+_DOTTED = re.compile(r"\b(?:[A-Za-z]\.){3,}")
+
+
+def _number_and_abbreviation_handles(text: str) -> set[str]:
+    """'15 U.S.C. § 278s' -> {'278s', 'usc'}: section/report numbers (not years) and dotted
+    abbreviations, which the BM25 tokens drop."""
+    nums = {m.lower() for m in _NUMBER_HANDLE.findall(text) if not re.fullmatch(r"(19|20)\d\d", m)}
+    return nums | {m.replace(".", "").lower() for m in _DOTTED.findall(text)}
+
+
+def document_handles(title: str, primary_vocabulary: set[str]) -> set[str]:
+    """What a question may call an added document by: its numbers and abbreviations, and the
+    title words the plan itself never uses ('Zorblax')."""
+    words = {t for t in tokenize(title) if len(t) >= 4 and t.isalpha() and t not in primary_vocabulary}
+    return _number_and_abbreviation_handles(title) | words
+
+
+def question_handles(text: str) -> set[str]:
+    words = {w.lower() for w in re.findall(r"[A-Za-z]+", text)}
+    return _number_and_abbreviation_handles(text) | set(tokenize(text)) | words
+
+
 @dataclass
 class _Ranked:
     order: list[int]
@@ -85,6 +108,7 @@ class Retriever:
         self._token = ""
         self._checked = 0.0
         self._lock = threading.Lock()
+        self._handles: tuple[int, dict[str, set[str]]] | None = None
 
     @property
     def snapshot(self) -> IndexSnapshot:
@@ -102,16 +126,26 @@ class Retriever:
     # -------------------------------------------------------------------- rankers
 
     def dense(self, query: Query, n: int, qvec: np.ndarray | None = None) -> _Ranked:
+        """Exact cosine over every chunk vector (normalised, so a dot product). A few thousand
+        768-d rows take well under a millisecond; Chroma's approximate HNSW search dropped the
+        two best chunks of an eval question in one process of three."""
         snap = self.snapshot
         qvec = self.embed_query(query) if qvec is None else qvec
-        where = dict(query.filters) or None
-        res = snap.chunk_collection.query(query_embeddings=[qvec.tolist()], n_results=min(n, len(snap.chunks)),
-                                          where=where, include=["distances"])
-        index = {r.chunk_id: i for i, r in enumerate(snap.chunks)}
-        order = [index[c] for c in res["ids"][0] if c in index]
-        scores = {index[c]: 1.0 - float(d) for c, d in zip(res["ids"][0], res["distances"][0], strict=True)
-                  if c in index}
-        return _Ranked(order, scores)
+        if not len(snap.chunks):
+            return _Ranked([], {})
+        sims = snap.chunk_vecs @ qvec
+        allowed = self._allowed(query)
+        sims = np.where(allowed, sims, -np.inf)
+        top = [int(i) for i in np.argsort(-sims, kind="stable")[:n] if allowed[i]]
+        return _Ranked(top, {i: float(sims[i]) for i in top})
+
+    def _allowed(self, query: Query) -> np.ndarray:
+        """Metadata equality filters as a mask over the chunks."""
+        chunks = self.snapshot.chunks
+        allowed = np.ones(len(chunks), dtype=bool)
+        for key, value in query.filters.items():
+            allowed &= np.array([str(r.metadata.get(key)) == str(value) for r in chunks])
+        return allowed
 
     def bm25_tokens(self, query: Query) -> list[str]:
         tokens = tokenize(query.search_text)
@@ -125,11 +159,7 @@ class Retriever:
         tokens = self.bm25_tokens(query)
         if not tokens:
             return _Ranked([], {})
-        scores = snap.bm25.get_scores(tokens)
-        allowed = np.ones(len(snap.chunks), dtype=bool)
-        for key, value in query.filters.items():
-            allowed &= np.array([str(r.metadata.get(key)) == str(value) for r in snap.chunks])
-        scores = np.where(allowed, scores, 0.0)
+        scores = np.where(self._allowed(query), snap.bm25.get_scores(tokens), 0.0)
         top = [int(i) for i in np.argsort(-scores)[:n] if scores[i] > 0]
         return _Ranked(top, {i: float(scores[i]) for i in top})
 
@@ -148,6 +178,22 @@ class Retriever:
 
     # -------------------------------------------------------------------- fusion
 
+    def _document_handles(self, snap: IndexSnapshot) -> dict[str, set[str]]:
+        """Handles of every added document of this snapshot (computed once per snapshot)."""
+        if self._handles is None or self._handles[0] != id(snap):
+            prefix = self.settings.retrieval.primary_doc_prefix
+            vocab = {t for r in snap.chunks if r.metadata["doc_id"].startswith(prefix)
+                     for t in r.metadata.get("bm25", "").split()}
+            titles = {r.metadata["doc_id"]: r.metadata["doc_title"] for r in snap.chunks
+                      if not r.metadata["doc_id"].startswith(prefix)}
+            self._handles = (id(snap), {d: document_handles(t, vocab) for d, t in titles.items()})
+        return self._handles[1]
+
+    def named_documents(self, query: Query) -> set[str]:
+        """Added documents the question names; the others yield to the plan in the fusion."""
+        asked = question_handles(query.search_text)
+        return {d for d, h in self._document_handles(self.snapshot).items() if h & asked}
+
     def search(self, query: Query, mode: str | None = None, qvec: np.ndarray | None = None) -> list[Hit]:
         cfg = self.settings.retrieval
         mode = mode or cfg.mode
@@ -160,10 +206,21 @@ class Retriever:
                           (lexical, weights.bm25 if mode != "dense" else 1.0)):
             for rank, idx in enumerate(ranked.order):
                 fused[idx] = fused.get(idx, 0.0) + w / (cfg.rrf_k + rank + 1)
+        snap = self.snapshot
+        if cfg.cited_doc_weight != 1.0:
+            # An added document yields to the plan unless the question names it or one of its
+            # chunks is clearly closer to the question than anything in the plan.
+            named = self.named_documents(query)
+            primary = [i for i in dense.order if snap.chunks[i].metadata["doc_id"].startswith(cfg.primary_doc_prefix)]
+            best_primary = dense.scores[primary[0]] if primary else -1.0
+            for idx in fused:
+                doc_id = snap.chunks[idx].metadata["doc_id"]
+                if (not doc_id.startswith(cfg.primary_doc_prefix) and doc_id not in named
+                        and dense.scores.get(idx, -1.0) <= best_primary + weights.cited_margin):
+                    fused[idx] *= cfg.cited_doc_weight
         order = sorted(fused, key=lambda i: -fused[i])[: query.top_k]
         d_rank = {idx: r + 1 for r, idx in enumerate(dense.order)}
         b_rank = {idx: r + 1 for r, idx in enumerate(lexical.order)}
-        snap = self.snapshot
         hits = []
         for rank, idx in enumerate(order, start=1):
             rec = snap.chunks[idx]

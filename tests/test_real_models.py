@@ -133,7 +133,7 @@ def test_us_code_added_indexed_and_cited(tmp_path_factory, real_services):
         ref = "usc-15-278s" if "278s" in f.name else None
         assert add_document(services.settings, f, ref, None, "en").status == "added"
     report = services.build_index()
-    assert report.changed and report.chunks_embedded > 0
+    assert report.changed  # (chunks_embedded may be 0 when a developer's warm vector cache has them)
     added = {d for d in report.manifest.documents if d.startswith("added/")}
     assert len(added) == 5 and added <= set(report.documents_changed)
     assert report.manifest.chunks > before.chunks

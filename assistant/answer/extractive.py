@@ -39,6 +39,8 @@ def render_unit(unit: EvidenceUnit, lang: str) -> str:
         record = english_record(unit)
         if record:
             return record
+        if unit.hit.lang == "en":  # an added English report or statute: quote it as it is
+            return f"{unit.hit.doc_title} states: “{unit.prompt_text}” [{unit.n}]."
         return f"The plan states (Korean translation): “{unit.prompt_text}” [{unit.n}]."
     if unit.hit.kind == "table_row":
         # One sentence (the record has several periods; each sentence needs its marker).

@@ -1,0 +1,66 @@
+"""Retrieval logic with the fake embedder: exact dense search, and the plan-first prior
+for added (cited) documents. Real-model retrieval quality is in test_real_models/evals."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.retrieve import build_query, document_handles, question_handles
+from assistant.services import build_services
+from assistant.types import CorpusBundle
+from tests.fixtures.corpus import _doc, _p
+
+USC_TITLE = "15 U.S.C. § 278s — Manufacturing USA"
+
+
+def test_handles_are_numbers_abbreviations_and_words_the_plan_never_uses():
+    plan_words = {"manufacturing", "usa", "protocol"}
+    assert document_handles(USC_TITLE, plan_words) == {"278s", "usc"}
+    assert document_handles("Zorblax inspection protocol 2023", plan_words) == {"zorblax", "inspection"}
+    assert {"278s", "usc"} <= question_handles("15 U.S.C. 278s에 따르면 기관장은?")
+    assert "2023" not in question_handles("What happened in 2023?")  # years name no document
+
+
+@pytest.fixture
+def services(test_settings):
+    docs = [_doc("plan/demo", "Demo plan", "ko"), _doc("added/usc-278s", USC_TITLE, "en")]
+    passages = [
+        _p("plan/demo", 1, "LIFT 본사는 디트로이트에 있습니다. LIFT is in Detroit.", "ko", 5, ["Table 1"]),
+        _p("plan/demo", 2, "협의회는 2023년에 소집되었습니다.", "ko", 18, ["Goal 4"]),
+        _p("added/usc-278s", 1, "Where is LIFT headquartered? LIFT is headquartered in Detroit.", "en", 0,
+           ["(a) Definitions"]),
+    ]
+    s = build_services(test_settings)
+    s.index_service().build(CorpusBundle(documents=docs, passages=passages))
+    return s
+
+
+def _top_doc(services, question: str) -> str:
+    return services.retriever.search(build_query(question, services.settings))[0].doc_id
+
+
+def test_an_added_document_yields_to_the_plan_unless_named_or_clearly_closer(services):
+    cfg = services.settings.retrieval
+    question = "Where is LIFT headquartered?"
+    cfg.cited_doc_weight = 1.0
+    assert _top_doc(services, question) == "added/usc-278s"  # the near-copy wins without the prior
+    cfg.cited_doc_weight = 0.6
+    for w in cfg.weights.values():
+        w.cited_margin = 1.0  # no chunk is that much closer: only naming lifts the prior
+    assert _top_doc(services, question) == "plan/demo"
+    assert _top_doc(services, "Where is LIFT headquartered under 15 U.S.C. 278s?") == "added/usc-278s"
+    for w in cfg.weights.values():
+        w.cited_margin = 0.0  # closer than every plan chunk: competes unnamed
+    assert _top_doc(services, question) == "added/usc-278s"
+
+
+def test_dense_search_is_exact_and_respects_filters(services):
+    retriever = services.retriever
+    query = build_query("Where is LIFT headquartered?", services.settings)
+    qvec = retriever.embed_query(query)
+    ranked = retriever.dense(query, 10, qvec)
+    snap = retriever.snapshot
+    expected = sorted(range(len(snap.chunks)), key=lambda i: -float(snap.chunk_vecs[i] @ qvec))
+    assert ranked.order == expected
+    only_plan = query.model_copy(update={"filters": {"doc_id": "plan/demo"}})
+    assert {snap.chunks[i].metadata["doc_id"] for i in retriever.dense(only_plan, 10, qvec).order} == {"plan/demo"}
