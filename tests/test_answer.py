@@ -133,6 +133,9 @@ def _unit(n, text, kind="text"):
 def test_marker_parsing_forms():
     assert split_sentences("A is B. [1] C is D [2].") == [("A is B.", [1]), ("C is D.", [2])]
     assert split_sentences("$1.9 million went to U.S. firms [1][2].") == [("$1.9 million went to U.S. firms.", [1, 2])]
+    # A marker after an abbreviation's dot stays in its sentence ("15 U.S.C. [2] 에서 …").
+    assert split_sentences("15 U.S.C. [2] 에서 정의합니다. [1] 끝입니다 [3].") == [
+        ("15 U.S.C. 에서 정의합니다.", [2, 1]), ("끝입니다.", [3])]
     kept, unresolved, dropped = resolve("X [1]. Y [5]. Z.", [_unit(1, "x"), _unit(2, "y")])
     assert [s.text for s in kept] == ["X."] and unresolved == 1 and dropped == 2
 

@@ -20,6 +20,7 @@ _CHECKED_KINDS = ("institute", "agency")
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 _MOVE = re.compile(r"([.!?。])\s*((?:\[\d{1,2}\]\s*)+)")  # ". [1]" -> " [1]."
 _SPLIT = re.compile(r"(?<=[.!?。])\s+(?=\S)")
+_DOTTED_END = re.compile(r"\b(?:[A-Za-z]\.){2,}$")  # U.S.C. (a single "B." may end a sentence)
 _ABBREV = re.compile(r"(?:\bU\.S\.|\be\.g\.|\bi\.e\.|\bpp?\.|\bNo\.|\bDr\.|\bvs\.|\bSt\.|\b[A-Z]\.)$")
 
 
@@ -45,7 +46,14 @@ class AnswerSentence:
 
 
 def split_sentences(answer: str) -> list[tuple[str, list[int]]]:
-    text = _MOVE.sub(lambda m: " " + re.sub(r"\s+", "", m.group(2)) + m.group(1) + " ", answer.strip())
+    answer = answer.strip()
+
+    def move(m: re.Match[str]) -> str:
+        if _DOTTED_END.search(answer[: m.start() + 1]):  # "U.S.C. [2] 에서": the dot is the abbreviation's
+            return m.group(0)
+        return " " + re.sub(r"\s+", "", m.group(2)) + m.group(1) + " "
+
+    text = _MOVE.sub(move, answer)
     # Split after a sentence-final mark, but never inside "1.9" or after "U.S." / "p.".
     parts: list[str] = []
     start = 0
@@ -61,7 +69,7 @@ def split_sentences(answer: str) -> list[tuple[str, list[int]]]:
     for p in parts:
         markers = [int(x) for x in _MARKER.findall(p)]
         body = _MARKER.sub("", p).strip()
-        body = re.sub(r"\s+([.!?。])", r"\1", body)
+        body = re.sub(r"\s+([.!?。])", r"\1", re.sub(r"\s{2,}", " ", body))
         if body.strip(" .。"):
             out.append((body, markers))
     return out
