@@ -8,7 +8,6 @@ logged to logs.db.
 from __future__ import annotations
 
 import dataclasses
-
 import logging
 import threading
 import time
