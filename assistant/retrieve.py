@@ -108,7 +108,7 @@ class Retriever:
         self._token = ""
         self._checked = 0.0
         self._lock = threading.Lock()
-        self._handles: tuple[int, dict[str, set[str]]] | None = None
+        self._handles: tuple[IndexSnapshot, dict[str, set[str]]] | None = None
 
     @property
     def snapshot(self) -> IndexSnapshot:
@@ -134,14 +134,15 @@ class Retriever:
         if not len(snap.chunks):
             return _Ranked([], {})
         sims = snap.chunk_vecs @ qvec
-        allowed = self._allowed(query)
+        allowed = self._allowed(query, snap)
         sims = np.where(allowed, sims, -np.inf)
         top = [int(i) for i in np.argsort(-sims, kind="stable")[:n] if allowed[i]]
         return _Ranked(top, {i: float(sims[i]) for i in top})
 
-    def _allowed(self, query: Query) -> np.ndarray:
+    @staticmethod
+    def _allowed(query: Query, snap: IndexSnapshot) -> np.ndarray:
         """Metadata equality filters as a mask over the chunks."""
-        chunks = self.snapshot.chunks
+        chunks = snap.chunks
         allowed = np.ones(len(chunks), dtype=bool)
         for key, value in query.filters.items():
             allowed &= np.array([str(r.metadata.get(key)) == str(value) for r in chunks])
@@ -159,7 +160,7 @@ class Retriever:
         tokens = self.bm25_tokens(query)
         if not tokens:
             return _Ranked([], {})
-        scores = np.where(self._allowed(query), snap.bm25.get_scores(tokens), 0.0)
+        scores = np.where(self._allowed(query, snap), snap.bm25.get_scores(tokens), 0.0)
         top = [int(i) for i in np.argsort(-scores)[:n] if scores[i] > 0]
         return _Ranked(top, {i: float(scores[i]) for i in top})
 
@@ -180,13 +181,13 @@ class Retriever:
 
     def _document_handles(self, snap: IndexSnapshot) -> dict[str, set[str]]:
         """Handles of every added document of this snapshot (computed once per snapshot)."""
-        if self._handles is None or self._handles[0] != id(snap):
+        if self._handles is None or self._handles[0] is not snap:
             prefix = self.settings.retrieval.primary_doc_prefix
             vocab = {t for r in snap.chunks if r.metadata["doc_id"].startswith(prefix)
                      for t in r.metadata.get("bm25", "").split()}
             titles = {r.metadata["doc_id"]: r.metadata["doc_title"] for r in snap.chunks
                       if not r.metadata["doc_id"].startswith(prefix)}
-            self._handles = (id(snap), {d: document_handles(t, vocab) for d, t in titles.items()})
+            self._handles = (snap, {d: document_handles(t, vocab) for d, t in titles.items()})
         return self._handles[1]
 
     def named_documents(self, query: Query) -> set[str]:

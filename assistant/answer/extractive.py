@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 
 from assistant.answer.evidence import EvidenceUnit
-from assistant.answer.slots import _UNITS, asked_slot
+from assistant.answer.slots import holds_asked_quantity
 from assistant.korean.glossary import glossary
-from assistant.korean.numbers import find_quantities
 
 _FIELD = re.compile(r"\((Technology focus|Sponsoring agency|Headquarters|Established): ([^()]*(?:\([^()]*\)[^()]*)*)\)")
 _NAME = re.compile(r"표 1 연구소: (.+?) \((.+?); MT:")
@@ -59,10 +58,7 @@ _TABLE_FIELD = re.compile(r"headquarter|located|based|where is|founded|establish
 def _answers_question(unit: EvidenceUnit, question: str) -> bool:
     if unit.hit.kind == "table_row" and _TABLE_FIELD.search(question):
         return True
-    slot = asked_slot(question)
-    if slot in _UNITS:
-        return any(q.unit in _UNITS[slot] for q in find_quantities(unit.quote))
-    return False
+    return holds_asked_quantity(question, unit.quote)
 
 
 def compose(units: list[EvidenceUnit], lang: str, max_sentences: int = 2, question: str = "") -> str:

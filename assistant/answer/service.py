@@ -292,25 +292,21 @@ class AnswerService:
         no-Hangul grammar); if that fails the claim check too, render the passage itself."""
         if gen is not None and lang == "en":
             solo = EvidenceUnit(unit.hit, unit.quote, unit.score, 1)
-            raw = "".join(gen.stream(build_messages(question, lang, [solo]), self.settings.llm.max_tokens,
-                                     grammar(1, 1, lang) if gen.supports_grammar else None))
-            again = resolve(raw, [solo])[0]
-            verify_claims(again, [solo], question)
-            if again and all(s.supported for s in again):
-                for s in again:
-                    s.markers = [unit.n]
-                return again
-            # Last try before quoting Korean: translate the passage itself (same grammar).
-            ask = [{"role": "system", "content": TRANSLATE},
-                   {"role": "user", "content": f"[1] {unit.prompt_for('en')}"}]
-            raw = "".join(gen.stream(ask, self.settings.llm.max_tokens,
-                                     grammar(1, 2, "en") if gen.supports_grammar else None))
-            again = resolve(raw, [solo])[0]
-            verify_claims(again, [solo])
-            if again and all(s.supported for s in again):
-                for s in again:
-                    s.markers = [unit.n]
-                return again
+            tries = [  # (messages, sentences allowed, question the claims may restate)
+                (build_messages(question, lang, [solo]), 1, question),
+                # Last try before quoting Korean: translate the passage itself (same grammar).
+                ([{"role": "system", "content": TRANSLATE},
+                  {"role": "user", "content": f"[1] {unit.prompt_for('en')}"}], 2, ""),
+            ]
+            for messages, max_sentences, restated in tries:
+                raw = "".join(gen.stream(messages, self.settings.llm.max_tokens,
+                                         grammar(1, max_sentences, lang) if gen.supports_grammar else None))
+                again = resolve(raw, [solo])[0]
+                verify_claims(again, [solo], restated)
+                if again and all(s.supported for s in again):
+                    for s in again:
+                        s.markers = [unit.n]
+                    return again
         return resolve(extractive.render_unit(unit, lang), [unit])[0]
 
     def _closest_unit(self, text: str, units: list[EvidenceUnit]) -> EvidenceUnit:

@@ -68,6 +68,12 @@ def asked_slot(question: str) -> str | None:
     return None
 
 
+def holds_asked_quantity(question: str, text: str) -> bool:
+    """The text holds a quantity of the kind the question asks for (an amount, a year …)."""
+    slot = asked_slot(question)
+    return slot in _UNITS and any(q.unit in _UNITS[slot] for q in find_quantities(text))
+
+
 _ABOUT_DOCUMENTS = re.compile(r"report|published|released|announc|issued|document|보고서|발간|발표|공지|문서|출처",
                               re.I)
 
