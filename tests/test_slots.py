@@ -1,8 +1,15 @@
 """Is the asked-for kind of fact in the evidence? (pure logic on hand-made evidence units)"""
 
-from assistant.answer.evidence import EvidenceUnit
-from assistant.answer.slots import asked_slot, missing_facts, person_names
-from assistant.types import Hit
+from assistant.answer.evidence import EvidenceUnit, select_evidence
+from assistant.answer.slots import (
+    asked_slot,
+    asked_slots,
+    further_slot_checks,
+    missing_facts,
+    person_names,
+    strong_evidence,
+)
+from assistant.types import Hit, ReferenceLink
 
 
 def unit(n, text):
@@ -39,3 +46,53 @@ def test_person_names_are_not_organisations():
     assert person_names("Michael R. Taylor was named director") == {"Michael Taylor"}
     assert person_names("Advanced Manufacturing National Program Office (AMNPO)") == set()
     assert person_names("National Institute for Innovation in Manufacturing Biopharmaceuticals") == set()
+
+
+def test_two_part_questions_ask_for_two_slots():
+    q = "How many research institutes does Germany's Fraunhofer network have, and when was it founded?"
+    assert asked_slots(q) == ["count", "date"]
+    (holds_year,) = further_slot_checks(q)
+    assert holds_year("1949년에 설립된 이 네트워크는 응용 연구를 촉진합니다.")
+    assert not holds_year("독일 프라운호퍼 학회는 76개의 연구 기관이 있습니다.")
+    assert further_slot_checks("How many institutes are there?") == []
+
+
+def test_a_country_the_question_names_must_be_in_the_evidence():
+    plan_only = [unit(1, "Manufacturing USA는 현재 17개 연구소를 통합합니다.")]
+    assert "Korea" in missing_facts("한국에는 Manufacturing USA와 비슷한 연구소가 몇 개 있나요?", plan_only)
+    assert missing_facts("한국어로 답해 주세요: 연구소는 몇 개인가요?", plan_only) is None  # the language, not the country
+    benchmark = [unit(1, "벤치마킹 연구는 독일, 일본, 한국의 제조 R&D 프로그램 12개를 검토했습니다.")]
+    assert missing_facts("How many programs in South Korea were reviewed?", benchmark) is None
+
+
+def test_a_cited_reports_date_does_not_answer_when_an_event_happened():
+    u = unit(1, "Footnote 48: https://www.commerce.gov/news/press-releases/2024/05/digital-twin")
+    u.hit.references = [ReferenceLink(id="r1", title="CHIPS for America announces funding", date="2024-05-06")]
+    u.with_references = True
+    assert "2024" in u.prompt_text and "date" in missing_facts("When did the digital twin institute open?", [u])
+    assert missing_facts("When was the CHIPS funding announcement published?", [u]) is None
+
+
+def test_strong_evidence_needs_the_asked_quantity_and_a_high_score():
+    units = [unit(1, "협의회는 연구소 간 협력을 촉진합니다."), unit(2, "2,500개 이상의 회원 조직이 참여했습니다.")]
+    units[0].score, units[1].score = 0.7, 0.65
+    assert strong_evidence("How many member organizations took part?", units, 0.6) is units[1]
+    assert strong_evidence("How many member organizations took part?", units, 0.66) is None
+    assert strong_evidence("Where is the council?", units, 0.0) is None  # no quantity asked
+
+
+def test_country_names_are_not_people():
+    assert person_names("programs in South Korea and the United Kingdom") == set()
+
+
+def test_evidence_brings_in_a_sentence_for_the_second_part_of_a_question():
+    hits = [unit(1, "x").hit]
+    sentences = [[("독일 프라운호퍼 학회에는 76개의 연구 기관이 있습니다.", 0.63),
+                  ("76개 연구소는 독립적인 연구 프로젝트를 수행합니다.", 0.47),
+                  ("각 연구소는 민관 파트너십입니다.", 0.31),
+                  ("1949년에 설립된 이 네트워크는 응용 연구를 촉진합니다.", 0.30)]]
+    q = "How many institutes does the Fraunhofer network have, and when was it founded?"
+    plain = select_evidence(hits, sentences, [], 2, per_chunk=4)
+    assert not any("1949" in u.quote for u in plain)
+    covered = select_evidence(hits, sentences, [], 2, per_chunk=4, must_hold=further_slot_checks(q))
+    assert [u.quote[:6] for u in covered] == ["독일 프라운", "1949년에"] and [u.n for u in covered] == [1, 2]

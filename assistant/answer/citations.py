@@ -16,7 +16,7 @@ from assistant.korean.glossary import glossary
 from assistant.korean.numbers import unsupported_quantities
 from assistant.types import Citation, Support
 
-_CHECKED_KINDS = ("institute", "agency")
+_CHECKED_KINDS = ("institute", "agency", "office")
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 _MOVE = re.compile(r"([.!?。])\s*((?:\[\d{1,2}\]\s*)+)")  # ". [1]" -> " [1]."
 _SPLIT = re.compile(r"(?<=[.!?。])\s+(?=\S)")
@@ -95,12 +95,15 @@ def unit_texts(unit: EvidenceUnit) -> list[str]:
 
 
 def named_entities(text: str) -> set[str]:
-    """Institutes, agencies and places a text names: the facts a wrong answer most often swaps."""
+    """Institutes, agencies, offices (AMNPO, the White House), places, countries and people a text
+    names: the facts a wrong answer most often swaps."""
     from assistant.answer.slots import person_names
 
     gl = glossary()
     people = {f"person:{p}" for p in person_names(text)}
-    return {k for k in gl.entities_in(text) if gl.by_key[k].kind in _CHECKED_KINDS} | gl.places_in(text) | people
+    countries = {f"country:{c}" for c in gl.countries_in(text)}
+    return ({k for k in gl.entities_in(text) if gl.by_key[k].kind in _CHECKED_KINDS} | gl.places_in(text)
+            | countries | people)
 
 
 def unsupported_claims(text: str, units: list[EvidenceUnit], question: str = "") -> tuple[int, list[str], list[str]]:

@@ -10,6 +10,7 @@ real names.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.korean.glossary import glossary
@@ -37,10 +38,15 @@ class EvidenceUnit:
         return " (cited: " + "; ".join(parts) + ")"
 
     @property
+    def own_text(self) -> str:
+        """The passage's own words as the LLM reads them: real names for MT artifacts,
+        amounts with their English form."""
+        return annotate_ko(glossary().fix_artifacts(self.quote))
+
+    @property
     def prompt_text(self) -> str:
-        """What the LLM reads: real names for MT artifacts, amounts with their English form,
-        and (for questions about dates or reports) the documents the passage cites."""
-        return annotate_ko(glossary().fix_artifacts(self.quote)) + self.references_note()
+        """own_text plus (for questions about dates or reports) the documents it cites."""
+        return self.own_text + self.references_note()
 
     def prompt_for(self, lang: str) -> str:
         """Prompt text for one answer language: a Table 1 row only in that language's fields
@@ -75,9 +81,12 @@ def _table_row_fields(text: str) -> dict[str, str] | None:
 def select_evidence(hits: list[Hit], sentences: list[list[tuple[str, float]]], query_tokens: list[str],
                     max_units: int, per_chunk: int = 2, unit: str = "sentence",
                     question_entities: set[str] | None = None,
-                    with_references: bool = False) -> list[EvidenceUnit]:
+                    with_references: bool = False,
+                    must_hold: list[Callable[[str], bool]] | None = None) -> list[EvidenceUnit]:
     """Top units across the given hits; scores mix sentence similarity, lexical overlap, rank.
 
+    Each test of ``must_hold`` (the second part of "how many …, and when …?") that no chosen
+    unit passes brings in the best candidate that does, in place of the weakest unit.
     unit="chunk" is the naive baseline: the top chunks whole, in retrieval order.
     """
     if unit == "chunk":
@@ -116,6 +125,15 @@ def select_evidence(hits: list[Hit], sentences: list[list[tuple[str, float]]], q
         used[unit.hit.chunk_id] = used.get(unit.hit.chunk_id, 0) + 1
         if len(chosen) >= max_units:
             break
+    extras: list[EvidenceUnit] = []
+    for test in must_hold or []:
+        if chosen and not any(test(u.quote) for u in chosen + extras):
+            extra = next((u for u in candidates if test(u.quote)
+                          and not any(_same(u.quote, c.quote) for c in chosen + extras)), None)
+            if extra is not None:
+                extras.append(extra)
+    if extras:
+        chosen = chosen[: max(1, max_units - len(extras))] + extras
     for i, unit in enumerate(chosen, start=1):
         unit.n = i
         unit.with_references = with_references

@@ -11,8 +11,10 @@ score, so scores cannot tell them apart. Two generic checks can:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from assistant.answer.evidence import EvidenceUnit
+from assistant.korean.glossary import glossary
 from assistant.korean.numbers import find_quantities, same_quantity
 
 _SLOTS: list[tuple[str, re.Pattern[str]]] = [
@@ -51,27 +53,54 @@ _KO_NAME = re.compile(r"[가-힣]{2,4} (원장|장관|국장|대표|회장|소�
 
 
 def person_names(text: str) -> set[str]:
-    """Personal names ("Jane Q. Doe") in a text; organisation names are not people."""
-    return {f"{a} {b}" for a, b in _NAME.findall(text) if a not in _ORG_WORDS and b not in _ORG_WORDS}
+    """Personal names ("Jane Q. Doe") in a text; organisation and place names are not people."""
+    gl = glossary()
+    pairs = (f"{a} {b}" for a, b in _NAME.findall(text) if a not in _ORG_WORDS and b not in _ORG_WORDS)
+    return {p for p in pairs if not gl.countries_in(p) and not gl.places_in(p)}
 
 
 def _has_person(text: str) -> bool:
     return bool(person_names(text) or _KO_NAME.search(text))
 
 
-def asked_slot(question: str) -> str | None:
+def asked_slots(question: str) -> list[str]:
+    """Every kind of fact the question asks for, the main one first ("how many …, and when
+    was it founded?" -> count, date)."""
     if _OPEN.search(question):
-        return None
-    for name, pattern in _SLOTS:
-        if pattern.search(question):
-            return name
-    return None
+        return []
+    return [name for name, pattern in _SLOTS if pattern.search(question)]
+
+
+def asked_slot(question: str) -> str | None:
+    return next(iter(asked_slots(question)), None)
+
+
+def further_slot_checks(question: str) -> list[Callable[[str], bool]]:
+    """For each quantity the question asks for besides the main one, a test that a text holds
+    it: the evidence must carry one sentence for each part of a two-part question."""
+    def holds(slot: str) -> Callable[[str], bool]:
+        return lambda text: any(q.unit in _UNITS[slot] for q in find_quantities(text))
+
+    return [holds(slot) for slot in asked_slots(question)[1:] if slot in _UNITS]
 
 
 def holds_asked_quantity(question: str, text: str) -> bool:
     """The text holds a quantity of the kind the question asks for (an amount, a year …)."""
     slot = asked_slot(question)
     return slot in _UNITS and any(q.unit in _UNITS[slot] for q in find_quantities(text))
+
+
+def lacks_asked_quantity(question: str, answer: str) -> bool:
+    """The question asks for a quantity (an amount, a count …) and the answer states none."""
+    return asked_slot(question) in _UNITS and not holds_asked_quantity(question, answer)
+
+
+def strong_evidence(question: str, units: list[EvidenceUnit], min_score: float,
+                    top: int = 2) -> EvidenceUnit | None:
+    """A top unit that holds the kind of quantity asked for and scores at least min_score: the
+    plan answers the question there even if a generator said it does not."""
+    return next((u for u in units[:top] if u.score >= min_score and holds_asked_quantity(question, u.quote)),
+                None)
 
 
 _ABOUT_DOCUMENTS = re.compile(r"report|published|released|announc|issued|document|보고서|발간|발표|공지|문서|출처",
@@ -87,11 +116,19 @@ def missing_facts(question: str, units: list[EvidenceUnit], top: int = 4) -> str
     """Why the top evidence cannot answer the question, or None when it may."""
     if not units:
         return "no evidence"
-    texts = [t for u in units[:top] for t in (u.quote, u.prompt_text)]
+    # A cited report's date (added for questions about documents) dates the report, not
+    # the event a "when" question asks about.
+    texts = [t for u in units[:top] for t in (u.quote, u.own_text)]
+    if _ABOUT_DOCUMENTS.search(question):
+        texts += [u.prompt_text for u in units[:top]]
     found = [q for t in texts for q in find_quantities(t)]
     for q in find_quantities(question):
         if q.unit in ("year", "usd", "eur", "percent") and not any(same_quantity(q, f) for f in found):
             return f"the question's {q.raw!r} is not in the evidence"
+    gl = glossary()
+    named = set().union(*(gl.countries_in(t) for t in texts))
+    for country in sorted(gl.countries_in(question) - named):
+        return f"the evidence does not mention {country}"
     slot = asked_slot(question)
     if slot == "person":
         if not any(_has_person(t) for t in texts):

@@ -224,6 +224,16 @@ PLACES_KO_EN: dict[str, str] = {
     "텍사스": "Texas", "세인트폴": "St. Paul", "미네소타주": "Minnesota", "템피": "Tempe", "애리조나주": "Arizona",
 }
 
+# Countries the plan names besides the United States (its benchmarking study, Fraunhofer,
+# Made in China 2025). A question about one of them is answered only from text naming it.
+COUNTRIES_KO_EN: dict[str, str] = {
+    "호주": "Australia", "벨기에": "Belgium", "브라질": "Brazil", "캐나다": "Canada", "중국": "China",
+    "프랑스": "France", "독일": "Germany", "일본": "Japan", "싱가포르": "Singapore", "대만": "Taiwan",
+    "영국": "United Kingdom", "한국": "Korea", "대한민국": "Korea", "이탈리아": "Italy",
+}
+_COUNTRY_EN_ALIASES: dict[str, str] = {"South Korea": "Korea", "Republic of Korea": "Korea", "UK": "United Kingdom",
+                                       "Britain": "United Kingdom"}
+
 # Months as the MT printed them in Table 1 ("준" is June; the rest are regular).
 MONTHS_KO: dict[str, int] = {**{f"{m}월": m for m in range(1, 13)}, "준": 6}
 MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -424,6 +434,16 @@ class Glossary:
         # "New York" is also inside "New York, New York" — fine; but drop states named only as
         # part of a longer place we already have (e.g. "York" never occurs alone).
         return {f"place:{p}" for p in found}
+
+    def countries_in(self, text: str) -> set[str]:
+        """Countries (other than the U.S.) a text names, in either language, as English names.
+
+        "한국어" (the Korean language) is not the country."""
+        found = {en for ko, en in COUNTRIES_KO_EN.items() if re.search(rf"{ko}(?!어)", text)}
+        for en in {*COUNTRIES_KO_EN.values(), *_COUNTRY_EN_ALIASES}:
+            if re.search(rf"(?<![A-Za-z]){re.escape(en)}(?![A-Za-z])", text):
+                found.add(_COUNTRY_EN_ALIASES.get(en, en))
+        return found
 
     def english_names(self, keys: list[str]) -> list[str]:
         return [self.by_key[k].key for k in keys if k in self.by_key]
