@@ -59,7 +59,7 @@ REQUIRED = {
     "evidence": str,
     "type": str,
 }
-ALLOWED_KEYS = set(REQUIRED) | {"page", "history"}
+ALLOWED_KEYS = set(REQUIRED) | {"page", "history", "also_evidence"}
 TYPES = {"fact", "number", "table", "footnote", "list", "definition", "followup", "unanswerable"}
 ID_RE = re.compile(r"^(en|ko|fu-en|fu-ko|un-en|un-ko)-(\d{3})$")
 
@@ -320,6 +320,16 @@ def check_line(obj: dict, plan: Plan, errors: list[str], warnings: list[str], wh
         shown = [None if p == FRONT else p for p in pages]
         err(f"evidence is on page {shown}, line says page {page}")
         return
+    for j, alt in enumerate(obj.get("also_evidence", [])):
+        # Another passage stating the same fact: same rules as the main evidence.
+        if not (isinstance(alt, dict) and set(alt) == {"evidence", "page"} and isinstance(alt["evidence"], str)
+                and isinstance(alt["page"], int)):
+            err(f"also_evidence[{j}] must be {{'evidence': str, 'page': int}}")
+            continue
+        alt_ev = norm(alt["evidence"])
+        alt_pages = plan.pages_of(alt_ev) if alt_ev in plan.full_text else []
+        if not 15 <= len(alt_ev) <= 120 or alt["page"] not in alt_pages:
+            err(f"also_evidence[{j}] not found on page {alt['page']} (pages {alt_pages}): {alt_ev!r}")
     ev_text = expand_artifacts(ev)
     page_text = expand_artifacts(plan.page_text[page])
     for j, inner in enumerate(keys):

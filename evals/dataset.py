@@ -11,6 +11,13 @@ from assistant.errors import AssistantError
 from assistant.types import Turn
 
 
+class AlsoEvidence(BaseModel):
+    """Another place where the plan states the same fact (the plan repeats figures and goals)."""
+
+    evidence: str
+    page: int
+
+
 class EvalQuestion(BaseModel):
     id: str
     lang: str
@@ -20,7 +27,12 @@ class EvalQuestion(BaseModel):
     answer_keys: list[list[str]] = Field(default_factory=list)
     evidence: str = ""
     page: int | None = None
+    also_evidence: list[AlsoEvidence] = Field(default_factory=list)
     type: str = "fact"
+
+    def golds(self) -> list[tuple[str, int | None]]:
+        """(evidence, page) of every passage that states the answer, the main one first."""
+        return [(self.evidence, self.page)] + [(a.evidence, a.page) for a in self.also_evidence]
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:

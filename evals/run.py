@@ -49,7 +49,8 @@ def score_retrieval(services, questions: list[EvalQuestion], progress: bool = Tr
         row: dict = {"id": q.id, "lang": q.lang, "type": q.type}
         for mode in RETRIEVERS:
             hits = retriever.search(query, mode=mode, qvec=qvec)
-            rel = [is_relevant(q.evidence, q.page, h.text, h.page_start, h.page_end) for h in hits]
+            rel = [any(is_relevant(ev, page, h.text, h.page_start, h.page_end) for ev, page in q.golds())
+                   for h in hits]
             row[mode] = retrieval_scores(rel, KS)
             row[mode]["first_relevant"] = next((i + 1 for i, r in enumerate(rel) if r), None)
             row[mode]["top"] = [h.chunk_id for h in hits[:5]]
@@ -76,8 +77,13 @@ def answer_language(text: str) -> str:
 def score_answer(q: EvalQuestion, ans) -> dict:  # noqa: ANN001
     correct_keys, missed = key_facts_matched(ans.answer, q.answer_keys) if q.answerable else (False, [])
     cites = ans.citations
-    cite_ok = [bool(q.evidence) and (is_relevant(q.evidence, q.page, c.passage, c.page, c.page_end)
-                                     or (q.page is not None and c.page == q.page)) for c in cites]
+    def cites_gold(c, golds: list[tuple[str, int | None]]) -> bool:  # noqa: ANN001
+        return any(is_relevant(ev, page, c.passage, c.page, c.page_end) or (page is not None and c.page == page)
+                   for ev, page in golds)
+
+    cite_ok = [bool(q.evidence) and cites_gold(c, q.golds()) for c in cites]
+    # Strict: only the main gold passage counts (for comparison with runs before also_evidence).
+    cite_ok_strict = [bool(q.evidence) and cites_gold(c, q.golds()[:1]) for c in cites]
     return {
         "id": q.id, "lang": q.lang, "type": q.type, "answerable": q.answerable,
         "question": q.question, "answer": ans.answer, "refused": ans.refused,
@@ -87,7 +93,8 @@ def score_answer(q: EvalQuestion, ans) -> dict:  # noqa: ANN001
         "language_ok": answer_language(ans.answer) == q.lang,
         "citations": [{"n": c.n, "page": c.page, "section": c.section, "verified": c.verified,
                        "correct": ok, "quote": c.quote[:300]} for c, ok in zip(cites, cite_ok, strict=True)],
-        "citation_correct": sum(cite_ok), "citation_total": len(cites),
+        "citation_correct": sum(cite_ok), "citation_correct_strict": sum(cite_ok_strict),
+        "citation_total": len(cites),
         "cited_correct_passage": any(cite_ok),
         "verified": sum(1 for c in cites if c.verified),
         "unresolved_markers": ans.support.unresolved_markers,
@@ -112,6 +119,8 @@ def summarize_answers(rows: list[dict]) -> dict:
             "false_refusals": sum(1 for r in ans if r["refused"]),
             "language_match": _maybe(mean, [float(r["language_ok"]) for r in sel]),
             "citation_precision": round(sum(r["citation_correct"] for r in ans) / total_c, 4) if total_c else None,
+            "citation_precision_strict": round(sum(r.get("citation_correct_strict", r["citation_correct"])
+                                                   for r in ans) / total_c, 4) if total_c else None,
             "citation_recall": _maybe(mean, [float(r["cited_correct_passage"]) for r in ans if not r["refused"]]),
             "verified_share": round(sum(r["verified"] for r in sel) / max(1, sum(r["citation_total"] for r in sel)), 4),
             "unresolved_markers": sum(r["unresolved_markers"] for r in sel),
