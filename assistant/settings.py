@@ -197,6 +197,10 @@ class AnswerSettings(_Section):
     min_support_similarity: float = Field(
         0.35, description="A citation is verified only if each sentence citing it is at least this "
         "similar (embedding cosine) to the cited passage, besides the number check.")
+    second_opinion_score: float = Field(
+        0.60, description="When the LLM answers NOT_FOUND but the best evidence sentence holds the "
+        "kind of quantity asked for and scores at least this, it is asked once more from that "
+        "sentence alone, without the option to refuse (small models refuse answerable questions).")
     check_slots: bool = Field(
         True, description="Refuse before generating when the evidence lacks the kind of fact "
         "asked for (an amount, count, date, percentage) or a year/amount the question states.")

@@ -200,3 +200,78 @@ def test_citations_are_numbered_in_the_order_the_answer_cites_them(services):
     # Each renumbered citation is still the passage the model cited.
     assert ans.citations[0].chunk_id == budget.chunk_id and ans.citations[0].verified
     assert ans.citations[1].chunk_id == lift.chunk_id
+
+
+def test_not_found_on_strong_evidence_gets_a_second_opinion_without_refusal(services):
+    services.settings.answer.second_opinion_score = -1.0  # fake similarities: every unit is "strong"
+    fake(services).queue("NOT_FOUND", "EPIXC will get up to $70 million in federal funds [1].")
+    ans = services.answers.answer("How much federal funding will EPIXC get?", mode="fake")
+    assert not ans.refused and "$70 million" in ans.answer
+    assert ans.citations[0].verified and ans.citations[0].doc_id == "t/en-epixc"
+    second = fake(services).calls[-1]
+    assert "[1] EPIXC will allocate" in second["messages"][-1]["content"]  # that passage alone
+    assert second["messages"][0]["content"].startswith("Answer the question with the fact")
+    assert "NOT_FOUND" not in second["grammar"]  # the retry cannot refuse
+    assert "strongest passage" in ans.support.fallback
+
+
+def test_not_found_on_weak_evidence_is_a_refusal(services):
+    services.settings.answer.second_opinion_score = 2.0  # no unit can reach it
+    fake(services).queue("NOT_FOUND", "State and industry contributed $307 million [1].")
+    ans = services.answers.answer("How much did state and industry contribute?", mode="fake")
+    assert ans.refused and len([c for c in fake(services).calls if "warm" not in c]) == 1
+
+
+def test_claims_from_two_passages_are_cited_to_both(services):
+    fake(services).queue("LIFT was founded in 2014 and the institutes attracted $307 million [1].")
+    ans = services.answers.answer("When was LIFT founded and how much did the institutes attract?", mode="fake")
+    assert "2014" in ans.answer and "$307 million" in ans.answer
+    assert {c.doc_id for c in ans.citations} == {"t/ko-lift", "t/ko-budget"}
+    assert all(c.verified for c in ans.citations)
+
+
+def test_grammar_without_refusal():
+    assert "NOT_FOUND" not in grammar(2, may_refuse=False) and "NOT_FOUND" in grammar(2)
+
+
+def test_answer_without_the_asked_quantity_gets_a_second_opinion(services):
+    services.settings.answer.second_opinion_score = -1.0
+    fake(services).queue("EPIXC will get federal funds [1].", "EPIXC will get up to $70 million in federal funds [1].")
+    ans = services.answers.answer("How much federal funding will EPIXC get?", mode="fake")
+    assert "$70 million" in ans.answer and "stated no money" in ans.support.fallback
+
+
+def test_restatement_still_without_the_quantity_falls_back_to_the_passage(services):
+    services.settings.answer.second_opinion_score = -1.0
+    fake(services).queue("EPIXC will get federal funds [1].", "EPIXC gets funds [1].", "EPIXC gets funds [1].")
+    ans = services.answers.answer("How much federal funding will EPIXC get?", mode="fake")
+    assert "$70 million" in ans.answer and ans.citations[0].doc_id == "t/en-epixc"
+
+
+def _unit(n, text, kind="text"):
+    hit = Hit(chunk_id=f"c{n}", doc_id=f"d{n}", doc_title="D", kind=kind, text=text, lang="ko", page_start=n,
+              page_end=n, section="S", score=1.0, rank=n)
+    return EvidenceUnit(hit, text, 1.0, n)
+
+
+def test_a_later_claim_cites_the_passage_already_cited_that_holds_it():
+    from assistant.answer.citations import verify_claims
+    from assistant.answer.service import _fewest_sources
+
+    row = _unit(1, "표 1 연구소: EPIXC. 본사 위치: 애리조나주 템피. 설립: 2023년 5월.", "table_row")
+    note = _unit(2, "2023년 5월 16일, DOE는 애리조나 주립대학교를 선정했다고 발표했습니다.")
+    other = _unit(3, "연구소는 2,500개 회원 조직과 협력했습니다.")
+    sentences, _, _ = resolve("EPIXC is in Tempe [1]. It was established in May 2023 [2]. "
+                              "The institutes worked with 2,500 members [3].", [row, note, other])
+    verify_claims(sentences, [row, note, other])
+    out = _fewest_sources(sentences, [row, note, other], "Where is EPIXC and when was it established?")
+    assert [s.markers for s in out] == [[1], [1], [3]]  # 2,500 is not in the row: keeps its source
+
+
+def test_wrong_office_is_caught_like_a_wrong_agency():
+    from assistant.answer.citations import unsupported_claims
+
+    action = _unit(1, "행동: 백악관과 DOL은 미국 제조 기관과 연방 파트너를 소집할 것입니다.")
+    question = "Under Objective 3.1, who will convene the institutes?"
+    assert unsupported_claims("AMNPO will convene the institutes.", [action], question)[2] == ["AMNPO"]
+    assert unsupported_claims("The White House and DOL will convene them.", [action], question)[2] == []

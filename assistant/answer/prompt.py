@@ -70,6 +70,22 @@ FEW_SHOT: list[tuple[str, str]] = [
 ]
 
 
+# Second opinion after NOT_FOUND on a passage that holds the kind of fact asked for: a small
+# model that refused under the full rules answers when asked only to restate the passage
+# (it wrote "NOT_FOUND [1]." when merely denied the refusal).
+COMPOSE = ("Answer the question with the fact the numbered source states, in 1 or 2 short sentences in the "
+           "language asked for. The source does answer it. Keep every number, amount and name; use the "
+           "English forms given in (= ...). End each sentence with [1].")
+
+TRANSLATE = ("Translate the numbered source into plain English. Keep every number, amount and name; "
+             "use the English forms given in (= ...). End with its number, like [1].")
+
+
+def compose_messages(question: str, lang: str, unit: EvidenceUnit) -> list[Message]:
+    """Restate one passage (numbered 1) as the answer to the question."""
+    return [{"role": "system", "content": COMPOSE}, {"role": "user", "content": user_message(question, lang, [unit])}]
+
+
 def prefix_messages() -> list[Message]:
     """System prompt and few-shot turns: identical for every question (KV-cached)."""
     msgs: list[Message] = [{"role": "system", "content": SYSTEM}]
@@ -89,22 +105,24 @@ def build_messages(question: str, lang: str, units: list[EvidenceUnit]) -> list[
     return [*prefix_messages(), {"role": "user", "content": user_message(question, lang, units)}]
 
 
-def grammar(n_sources: int, max_sentences: int = 3, lang: str = "en") -> str:
-    """GBNF: NOT_FOUND, or sentences each closed by [n] with n a valid source number.
+def grammar(n_sources: int, max_sentences: int = 3, lang: str = "en", may_refuse: bool = True) -> str:
+    """GBNF: NOT_FOUND (if may_refuse), or sentences each closed by [n] with n a valid source number.
 
     A sentence may end "text. [1]" or "text [1]." (models write both); inside a sentence a
     period is allowed only in numbers (1.9), initials ("Carl D. Perkins") and a few
-    abbreviations (U.S., St.), so a sentence cannot end uncited. An English answer may not
+    abbreviations (U.S., St., "p. 63" of a cited report, "Pub. L."), so a sentence cannot end uncited. An English answer may not
     contain Hangul: a small model otherwise drifts into copying the Korean source.
     """
     n = max(1, min(9, n_sources))
     digit = "[1]" if n == 1 else f"[1-{n}]"
     more = " ".join(['(" " sentence)?'] * max(0, max_sentences - 1))
     char = "[^\\[\\]\\n.<>가-힣ㄱ-ㅎㅏ-ㅣ]" if lang == "en" else "[^\\[\\]\\n.<>]"
+    refuse = f'"{NOT_FOUND}" | ' if may_refuse else ""
     return (
-        f'root ::= "{NOT_FOUND}" | sentence {more}\n'
+        f'root ::= {refuse}sentence {more}\n'
         'sentence ::= body end\n'
-        f'body ::= {char} ( {char} | "." [0-9] | " " [A-Z] "." | "U.S." | "St." | "e.g." | "i.e." | "No." )*\n'
+        f'body ::= {char} ( {char} | "." [0-9] | " " [A-Z] "." | "U.S." | "St." | "e.g." | "i.e." | "No." '
+        '| " p. " [0-9] | " pp. " [0-9] | "Pub. L. " )*\n'
         'end ::= "." " "? cite | " "? cite "."\n'
         f'cite ::= "[" {digit} "]" ("[" {digit} "]")?\n'
     )

@@ -8,9 +8,11 @@ logged to logs.db.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import threading
 import time
+from collections.abc import Generator as Generator_
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,8 +30,23 @@ from assistant.answer.citations import (
 )
 from assistant.answer.evidence import EvidenceUnit, select_evidence
 from assistant.answer.inputs import clean_question, message
-from assistant.answer.prompt import NOT_FOUND, build_messages, grammar, prefix_messages
-from assistant.answer.slots import asks_about_documents, missing_facts
+from assistant.answer.prompt import (
+    NOT_FOUND,
+    TRANSLATE,
+    build_messages,
+    compose_messages,
+    grammar,
+    prefix_messages,
+)
+from assistant.answer.slots import (
+    asked_slot,
+    asks_about_documents,
+    further_slot_checks,
+    holds_asked_quantity,
+    lacks_asked_quantity,
+    missing_facts,
+    strong_evidence,
+)
 from assistant.components.embedding import Embedder
 from assistant.components.llm import Generator, make_generator
 from assistant.korean.glossary import glossary
@@ -48,9 +65,6 @@ from assistant.types import (
 )
 
 logger = logging.getLogger(__name__)
-
-TRANSLATE = ("Translate the numbered source into plain English. Keep every number, amount and name; "
-             "use the English forms given in (= ...). End with its number, like [1].")
 
 REFUSAL = {
     "en": "The strategic plan does not answer this question. The closest passages are listed "
@@ -92,6 +106,35 @@ def _number_by_appearance(sentences: list[AnswerSentence], units: list[EvidenceU
     for s in sentences:
         s.markers = [new_n[m] for m in s.markers]
     return [dataclasses.replace(u, n=new_n[u.n]) for u in units if u.n in new_n]
+
+
+def _claim_holders(text: str, units: list[EvidenceUnit], question: str) -> list[int]:
+    """The unit that holds every number and name of a sentence, else the first pair that
+    holds them together ("76 institutes, founded in 1949" from two sentences), else none."""
+    def holds(group: list[EvidenceUnit]) -> bool:
+        return not any(unsupported_claims(text, group, question)[1:])
+
+    single = next((u.n for u in units if holds([u])), None)
+    if single is not None:
+        return [single]
+    return next(([a.n, b.n] for a, b in itertools.combinations(units, 2) if holds([a, b])), [])
+
+
+def _fewest_sources(sentences: list[AnswerSentence], units: list[EvidenceUnit],
+                    question: str) -> list[AnswerSentence]:
+    """A later sentence whose numbers and names all stand in a passage the answer already
+    cites, cites that passage ("established in May 2023" is in the Table 1 row cited first,
+    not only in a press-release footnote): fewer sources to check, each holding its claims."""
+    by_n = {u.n: u for u in units}
+    cited: list[int] = []
+    for s in sentences:
+        if s.supported and s.numbers_checked:
+            earlier = next((n for n in cited if n not in s.markers
+                            and not any(unsupported_claims(s.text, [by_n[n]], question)[1:])), None)
+            if earlier is not None:
+                s.markers = [earlier]
+        cited += [n for n in s.markers if n not in cited]
+    return sentences
 
 
 class AnswerService:
@@ -167,7 +210,8 @@ class AnswerService:
                                 self.settings.answer.evidence_sentences,
                                 unit=self.settings.answer.evidence_unit,
                                 question_entities=set(glossary().entities_in(query.search_text)),
-                                with_references=asks_about_documents(clean.text))
+                                with_references=asks_about_documents(clean.text),
+                                must_hold=further_slot_checks(clean.text))
         retrieve_s = time.perf_counter() - t0
         cfg = self.settings
         yield EvidenceEvent(
@@ -194,39 +238,38 @@ class AnswerService:
             return
 
         gen = self.generator(mode)
-        first_token_s: float | None = None
-        raw = ""
+        timings = Timings(retrieve_s=retrieve_s)
+        notes: list[str] = []
         if gen is None:
             raw = extractive.compose(units, lang, question=clean.text)
-            first_token_s = time.perf_counter() - t0
+            timings.first_token_s = time.perf_counter() - t0
             yield TokenEvent(text=raw)
         else:
-            use_grammar = cfg.llm.use_grammar and gen.supports_grammar
-            pending = ""
-            for piece in gen.stream(build_messages(clean.text, lang, units), cfg.llm.max_tokens,
-                                    grammar(len(units), cfg.answer.max_sentences, lang) if use_grammar else None):
-                raw += piece
-                if first_token_s is None:
-                    # Hold back text that may still turn out to be the refusal token.
-                    pending += piece
-                    stripped = pending.lstrip()
-                    if NOT_FOUND.startswith(stripped[: len(NOT_FOUND)]) and len(stripped) < len(NOT_FOUND):
-                        continue
-                    if stripped.startswith(NOT_FOUND):
-                        continue
-                    first_token_s = time.perf_counter() - t0
-                    yield TokenEvent(text=pending)
-                    pending = ""
-                else:
-                    yield TokenEvent(text=piece)
-        timings = Timings(retrieve_s=retrieve_s, first_token_s=first_token_s)
+            raw = yield from self._generate(gen, build_messages(clean.text, lang, units),
+                                            self._grammar(gen, len(units), lang), timings, t0)
+            refused = raw.strip().startswith(NOT_FOUND)
+            strong = strong_evidence(clean.text, units, cfg.answer.second_opinion_score) \
+                if refused or lacks_asked_quantity(clean.text, raw) else None
+            if strong is not None:
+                # The passage holds the kind of fact asked for with a high score: ask once
+                # more to restate it alone, without the option to refuse; verification still applies.
+                units = [dataclasses.replace(strong, n=1)]
+                notes.append(("generator found no answer" if refused else "the answer stated no "
+                              f"{asked_slot(clean.text)}") + "; answered from the strongest passage")
+                raw = yield from self._generate(gen, compose_messages(clean.text, lang, units[0]),
+                                                self._grammar(gen, 1, lang, may_refuse=False), timings, t0)
+                if lacks_asked_quantity(clean.text, raw):
+                    # Restated without the quantity asked for: translate or quote the passage.
+                    notes.append("the restatement stated no quantity either")
+                    raw = " ".join(x.render() for x in
+                                   self._from_one_unit(units[0], lang, clean.text, gen, composed=True))
         if raw.strip().startswith(NOT_FOUND):
             timings.total_s = time.perf_counter() - t0
             ans = self._refusal(base, units, timings, "generator found no answer")
             yield from self._finish(ans, log, source, conversation_id, eval_run, history, query.detected_lang)
             return
 
-        ans = self._checked_answer(raw, units, lang, base, gen)
+        ans = self._checked_answer(raw, units, lang, base, gen, notes)
         ans.timings = timings
         ans.timings.total_s = time.perf_counter() - t0
         ans.llm_id = gen.model_id if gen else "extractive"
@@ -234,12 +277,38 @@ class AnswerService:
 
     # ------------------------------------------------------------------ pieces
 
+    def _generate(self, gen: Generator, messages: list, grammar_text: str | None, timings: Timings,
+                  t0: float) -> Generator_[TokenEvent, None, str]:
+        """Stream the generator's text as TokenEvents and return it whole. Text that may still
+        turn out to be NOT_FOUND is held back, so a refusal never flashes up as an answer."""
+        raw = pending = ""
+        for piece in gen.stream(messages, self.settings.llm.max_tokens, grammar_text):
+            raw += piece
+            if timings.first_token_s is not None:
+                yield TokenEvent(text=piece)
+                continue
+            pending += piece
+            stripped = pending.lstrip()
+            if NOT_FOUND.startswith(stripped[: len(NOT_FOUND)]) and len(stripped) < len(NOT_FOUND):
+                continue
+            if stripped.startswith(NOT_FOUND):
+                continue
+            timings.first_token_s = time.perf_counter() - t0
+            yield TokenEvent(text=pending)
+            pending = ""
+        return raw
+
+    def _grammar(self, gen: Generator, n_units: int, lang: str, may_refuse: bool = True) -> str | None:
+        if not (self.settings.llm.use_grammar and gen.supports_grammar):
+            return None
+        return grammar(n_units, self.settings.answer.max_sentences, lang, may_refuse)
+
     def _checked_answer(self, raw: str, units: list[EvidenceUnit], lang: str, base: dict,
-                        gen: Generator | None) -> Answer:
+                        gen: Generator | None, notes: list[str] | None = None) -> Answer:
         cfg = self.settings
         question = base["question"]
         sentences, unresolved, dropped = resolve(raw, units)
-        reasons: list[str] = []
+        reasons: list[str] = list(notes or [])
         if not sentences:
             reasons.append("no cited sentence in the generated text")
             sentences, _, _ = resolve(extractive.compose(units, lang, question=question), units)
@@ -252,9 +321,9 @@ class AnswerService:
                 continue
             # The model often gets the fact right but the marker wrong: cite the unit that
             # holds every number and name of the sentence, if one does.
-            holders = [u.n for u in units if not any(unsupported_claims(s.text, [u], question)[1:])]
+            holders = _claim_holders(s.text, units, question)
             if holders:
-                s.markers = holders[:1]
+                s.markers = holders
                 s.unsupported_numbers, s.unsupported_entities = [], []
                 reasons.append("marker re-attributed to the passage that holds the claim")
                 kept.append(s)
@@ -267,7 +336,7 @@ class AnswerService:
                 # passage the claim is about, else show that passage itself.
                 kept.extend(self._from_one_unit(self._closest_unit(s.text, units), lang, question, gen))
                 reasons.append(f"unsupported {wrong}: replaced from the closest passage")
-        sentences = _dedupe(kept)
+        sentences = _fewest_sources(_dedupe(kept), units, question)
         if sentences and gen is not None and _wrong_language(" ".join(x.text for x in sentences), lang):
             # A small model sometimes answers in the wrong language: fall back to the cited
             # passages rendered in the asker's language.
@@ -287,23 +356,28 @@ class AnswerService:
         return Answer(answer=text, refused=False, citations=citations, support=support, **base)
 
     def _from_one_unit(self, unit: EvidenceUnit, lang: str, question: str,
-                       gen: Generator | None) -> list[AnswerSentence]:
-        """Answer once more from a single passage (English: the model translates it under the
-        no-Hangul grammar); if that fails the claim check too, render the passage itself."""
+                       gen: Generator | None, composed: bool = False) -> list[AnswerSentence]:
+        """English: have the model restate the single passage as the answer (unless that was
+        just done: composed), then translate it (no-Hangul grammar, no refusal); a try counts
+        if its claims check out and it states the asked quantity the passage holds; else the
+        passage itself is rendered."""
         if gen is not None and lang == "en":
             solo = EvidenceUnit(unit.hit, unit.quote, unit.score, 1)
             tries = [  # (messages, sentences allowed, question the claims may restate)
-                (build_messages(question, lang, [solo]), 1, question),
+                (compose_messages(question, lang, solo), 1, question),
                 # Last try before quoting Korean: translate the passage itself (same grammar).
                 ([{"role": "system", "content": TRANSLATE},
                   {"role": "user", "content": f"[1] {unit.prompt_for('en')}"}], 2, ""),
-            ]
+            ][1 if composed else 0:]
+            must_state = holds_asked_quantity(question, unit.quote)
             for messages, max_sentences, restated in tries:
                 raw = "".join(gen.stream(messages, self.settings.llm.max_tokens,
-                                         grammar(1, max_sentences, lang) if gen.supports_grammar else None))
+                                         grammar(1, max_sentences, lang, may_refuse=False)
+                                         if gen.supports_grammar else None))
                 again = resolve(raw, [solo])[0]
                 verify_claims(again, [solo], restated)
-                if again and all(s.supported for s in again):
+                if again and all(s.supported for s in again) and not (
+                        must_state and lacks_asked_quantity(question, raw)):
                     for s in again:
                         s.markers = [unit.n]
                     return again
