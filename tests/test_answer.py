@@ -275,3 +275,12 @@ def test_wrong_office_is_caught_like_a_wrong_agency():
     question = "Under Objective 3.1, who will convene the institutes?"
     assert unsupported_claims("AMNPO will convene the institutes.", [action], question)[2] == ["AMNPO"]
     assert unsupported_claims("The White House and DOL will convene them.", [action], question)[2] == []
+
+
+def test_a_where_question_answered_without_the_place_gets_a_second_opinion(services):
+    services.settings.answer.second_opinion_score = -1.0
+    fake(services).queue("LIFT는 2014년 2월에 설립되었습니다 [1].",
+                         "LIFT는 2014년 2월 미시간주 디트로이트에 설립되었습니다 [1].")
+    ans = services.answers.answer("LIFT는 언제, 어디에 설립되었나요?", mode="fake")
+    assert "디트로이트" in ans.answer and ans.citations[0].doc_id == "t/ko-lift"
+    assert "stated no place" in ans.support.fallback

@@ -8,6 +8,7 @@ from assistant.answer.slots import (
     missing_facts,
     person_names,
     strong_evidence,
+    unanswered_part,
 )
 from assistant.types import Hit, ReferenceLink
 
@@ -76,9 +77,19 @@ def test_a_cited_reports_date_does_not_answer_when_an_event_happened():
 def test_strong_evidence_needs_the_asked_quantity_and_a_high_score():
     units = [unit(1, "협의회는 연구소 간 협력을 촉진합니다."), unit(2, "2,500개 이상의 회원 조직이 참여했습니다.")]
     units[0].score, units[1].score = 0.7, 0.65
-    assert strong_evidence("How many member organizations took part?", units, 0.6) is units[1]
-    assert strong_evidence("How many member organizations took part?", units, 0.66) is None
-    assert strong_evidence("Where is the council?", units, 0.0) is None  # no quantity asked
+    assert strong_evidence(units, "count", 0.6) is units[1]
+    assert strong_evidence(units, "count", 0.66) is None
+    assert strong_evidence(units, "place", 0.0) is None and strong_evidence(units, None, 0.0) is None
+
+
+def test_unanswered_part_of_a_question():
+    where_when = "ARMI|BioFabUSA는 언제, 어디에 설립되었나요?"
+    assert unanswered_part(where_when, "ARMI|BioFabUSA는 2016년 12월에 설립되었습니다 [1].") == "place"
+    assert unanswered_part(where_when, "뉴햄프셔주 맨체스터에 2016년 12월에 설립되었습니다 [1].") is None
+    assert unanswered_part("How much federal funding will EPIXC get?", "EPIXC gets federal funds [1].") == "money"
+    assert unanswered_part("How much federal funding will EPIXC get?", "Up to $70 million [1].") is None
+    # "어디인가요" asks which organisation, not where.
+    assert unanswered_part("NASA에서 가장 밀접하게 관련된 조직은 어디인가요?", "STMD입니다 [1].") is None
 
 
 def test_country_names_are_not_people():

@@ -42,10 +42,10 @@ from assistant.answer.slots import (
     asked_slot,
     asks_about_documents,
     further_slot_checks,
-    holds_asked_quantity,
-    lacks_asked_quantity,
+    holds_fact,
     missing_facts,
     strong_evidence,
+    unanswered_part,
 )
 from assistant.components.embedding import Embedder
 from assistant.components.llm import Generator, make_generator
@@ -248,17 +248,19 @@ class AnswerService:
             raw = yield from self._generate(gen, build_messages(clean.text, lang, units),
                                             self._grammar(gen, len(units), lang), timings, t0)
             refused = raw.strip().startswith(NOT_FOUND)
-            strong = strong_evidence(clean.text, units, cfg.answer.second_opinion_score) \
-                if refused or lacks_asked_quantity(clean.text, raw) else None
-            if strong is not None:
+            # What the question asks for that this text does not state (on NOT_FOUND: only a
+            # quantity, the case measured to separate answerable questions from near misses).
+            missing = asked_slot(clean.text) if refused else unanswered_part(clean.text, raw)
+            strong = strong_evidence(units, missing, cfg.answer.second_opinion_score)
+            if strong is not None and missing is not None:
                 # The passage holds the kind of fact asked for with a high score: ask once
                 # more to restate it alone, without the option to refuse; verification still applies.
                 units = [dataclasses.replace(strong, n=1)]
-                notes.append(("generator found no answer" if refused else "the answer stated no "
-                              f"{asked_slot(clean.text)}") + "; answered from the strongest passage")
+                notes.append(("generator found no answer" if refused else f"the answer stated no {missing}")
+                             + "; answered from the strongest passage")
                 raw = yield from self._generate(gen, compose_messages(clean.text, lang, units[0]),
                                                 self._grammar(gen, 1, lang, may_refuse=False), timings, t0)
-                if lacks_asked_quantity(clean.text, raw):
+                if not holds_fact(missing, raw):
                     # Restated without the quantity asked for: translate or quote the passage.
                     notes.append("the restatement stated no quantity either")
                     raw = " ".join(x.render() for x in
@@ -369,15 +371,15 @@ class AnswerService:
                 ([{"role": "system", "content": TRANSLATE},
                   {"role": "user", "content": f"[1] {unit.prompt_for('en')}"}], 2, ""),
             ][1 if composed else 0:]
-            must_state = holds_asked_quantity(question, unit.quote)
             for messages, max_sentences, restated in tries:
                 raw = "".join(gen.stream(messages, self.settings.llm.max_tokens,
                                          grammar(1, max_sentences, lang, may_refuse=False)
                                          if gen.supports_grammar else None))
                 again = resolve(raw, [solo])[0]
                 verify_claims(again, [solo], restated)
+                omitted = unanswered_part(question, raw)
                 if again and all(s.supported for s in again) and not (
-                        must_state and lacks_asked_quantity(question, raw)):
+                        omitted and holds_fact(omitted, unit.quote)):
                     for s in again:
                         s.markers = [unit.n]
                     return again

@@ -90,17 +90,34 @@ def holds_asked_quantity(question: str, text: str) -> bool:
     return slot in _UNITS and any(q.unit in _UNITS[slot] for q in find_quantities(text))
 
 
-def lacks_asked_quantity(question: str, answer: str) -> bool:
-    """The question asks for a quantity (an amount, a count …) and the answer states none."""
-    return asked_slot(question) in _UNITS and not holds_asked_quantity(question, answer)
+_WHERE = re.compile(r"\bwhere\b|어디에|어디서|어느\s*(도시|주)\b", re.I)
 
 
-def strong_evidence(question: str, units: list[EvidenceUnit], min_score: float,
+def holds_fact(kind: str, text: str) -> bool:
+    """The text states a fact of this kind: a quantity slot (money, count …) or a place."""
+    if kind == "place":
+        return bool(glossary().places_in(text))
+    return kind in _UNITS and any(q.unit in _UNITS[kind] for q in find_quantities(text))
+
+
+def unanswered_part(question: str, answer: str) -> str | None:
+    """The kind of fact asked for that the answer does not state: the asked quantity, or the
+    place of a where-question ("언제, 어디에 설립되었나요?" answered with the date only)."""
+    slot = asked_slot(question)
+    if slot in _UNITS and not holds_fact(slot, answer):
+        return slot
+    if _WHERE.search(question) and not holds_fact("place", answer):
+        return "place"
+    return None
+
+
+def strong_evidence(units: list[EvidenceUnit], kind: str | None, min_score: float,
                     top: int = 2) -> EvidenceUnit | None:
-    """A top unit that holds the kind of quantity asked for and scores at least min_score: the
+    """A top unit that states the kind of fact asked for and scores at least min_score: the
     plan answers the question there even if a generator said it does not."""
-    return next((u for u in units[:top] if u.score >= min_score and holds_asked_quantity(question, u.quote)),
-                None)
+    if kind is None:
+        return None
+    return next((u for u in units[:top] if u.score >= min_score and holds_fact(kind, u.quote)), None)
 
 
 _ABOUT_DOCUMENTS = re.compile(r"report|published|released|announc|issued|document|보고서|발간|발표|공지|문서|출처",
