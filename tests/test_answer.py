@@ -284,3 +284,8 @@ def test_a_where_question_answered_without_the_place_gets_a_second_opinion(servi
     ans = services.answers.answer("LIFT는 언제, 어디에 설립되었나요?", mode="fake")
     assert "디트로이트" in ans.answer and ans.citations[0].doc_id == "t/ko-lift"
     assert "stated no place" in ans.support.fallback
+
+
+def test_a_public_law_citation_does_not_split_the_sentence():
+    (only,) = split_sentences("CARES법(Pub. L. 116-136, Division B)에 따라 65억 달러를 할당했습니다 [1].")
+    assert only[0].startswith("CARES법(Pub. L. 116-136") and only[1] == [1]

@@ -21,7 +21,7 @@ _MARKER = re.compile(r"\[(\d{1,2})\]")
 _MOVE = re.compile(r"([.!?。])\s*((?:\[\d{1,2}\]\s*)+)")  # ". [1]" -> " [1]."
 _SPLIT = re.compile(r"(?<=[.!?。])\s+(?=\S)")
 _DOTTED_END = re.compile(r"\b(?:[A-Za-z]\.){2,}$")  # U.S.C. (a single "B." may end a sentence)
-_ABBREV = re.compile(r"(?:\bU\.S\.|\be\.g\.|\bi\.e\.|\bpp?\.|\bNo\.|\bDr\.|\bvs\.|\bSt\.|\b[A-Z]\.)$")
+_ABBREV = re.compile(r"(?:\bU\.S\.|\bPub\.|\be\.g\.|\bi\.e\.|\bpp?\.|\bNo\.|\bDr\.|\bvs\.|\bSt\.|\b[A-Z]\.)$")
 
 
 @dataclass
