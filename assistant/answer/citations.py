@@ -117,6 +117,11 @@ def unsupported_claims(text: str, units: list[EvidenceUnit], question: str = "")
     return checked, missing, sorted(named_entities(text) - present)
 
 
+def holds_claims(text: str, units: list[EvidenceUnit], question: str = "") -> bool:
+    """Together, the units hold every number and name the sentence states."""
+    return not any(unsupported_claims(text, units, question)[1:])
+
+
 def verify_claims(sentences: list[AnswerSentence], units: list[EvidenceUnit], question: str = "") -> None:
     """Numbers, named institutes/agencies/places and people of each sentence must be in its
     cited units (or the question)."""

@@ -110,8 +110,8 @@ def grammar(n_sources: int, max_sentences: int = 3, lang: str = "en", may_refuse
 
     A sentence may end "text. [1]" or "text [1]." (models write both); inside a sentence a
     period is allowed only in numbers (1.9), initials ("Carl D. Perkins") and a few
-    abbreviations (U.S., St., "p. 63" of a cited report, "Pub. L."), so a sentence cannot end uncited. An English answer may not
-    contain Hangul: a small model otherwise drifts into copying the Korean source.
+    abbreviations (U.S., St., "p. 63" of a cited report, "Pub. L."), so a sentence cannot end
+    uncited. An English answer may not contain Hangul: a small model otherwise drifts into copying the Korean source.
     """
     n = max(1, min(9, n_sources))
     digit = "[1]" if n == 1 else f"[1-{n}]"

@@ -23,9 +23,9 @@ from assistant.answer.citations import (
     AnswerSentence,
     build_citations,
     citation_for,
+    holds_claims,
     resolve,
     support_summary,
-    unsupported_claims,
     verify_claims,
 )
 from assistant.answer.evidence import EvidenceUnit, select_evidence
@@ -111,13 +111,11 @@ def _number_by_appearance(sentences: list[AnswerSentence], units: list[EvidenceU
 def _claim_holders(text: str, units: list[EvidenceUnit], question: str) -> list[int]:
     """The unit that holds every number and name of a sentence, else the first pair that
     holds them together ("76 institutes, founded in 1949" from two sentences), else none."""
-    def holds(group: list[EvidenceUnit]) -> bool:
-        return not any(unsupported_claims(text, group, question)[1:])
-
-    single = next((u.n for u in units if holds([u])), None)
+    single = next((u.n for u in units if holds_claims(text, [u], question)), None)
     if single is not None:
         return [single]
-    return next(([a.n, b.n] for a, b in itertools.combinations(units, 2) if holds([a, b])), [])
+    return next(([a.n, b.n] for a, b in itertools.combinations(units, 2) if holds_claims(text, [a, b], question)),
+                [])
 
 
 def _fewest_sources(sentences: list[AnswerSentence], units: list[EvidenceUnit],
@@ -129,8 +127,8 @@ def _fewest_sources(sentences: list[AnswerSentence], units: list[EvidenceUnit],
     cited: list[int] = []
     for s in sentences:
         if s.supported and s.numbers_checked:
-            earlier = next((n for n in cited if n not in s.markers
-                            and not any(unsupported_claims(s.text, [by_n[n]], question)[1:])), None)
+            earlier = next((n for n in cited if n not in s.markers and holds_claims(s.text, [by_n[n]], question)),
+                           None)
             if earlier is not None:
                 s.markers = [earlier]
         cited += [n for n in s.markers if n not in cited]
@@ -252,7 +250,7 @@ class AnswerService:
             # quantity, the case measured to separate answerable questions from near misses).
             missing = asked_slot(clean.text) if refused else unanswered_part(clean.text, raw)
             strong = strong_evidence(units, missing, cfg.answer.second_opinion_score)
-            if strong is not None and missing is not None:
+            if strong is not None:
                 # The passage holds the kind of fact asked for with a high score: ask once
                 # more to restate it alone, without the option to refuse; verification still applies.
                 units = [dataclasses.replace(strong, n=1)]
@@ -261,8 +259,8 @@ class AnswerService:
                 raw = yield from self._generate(gen, compose_messages(clean.text, lang, units[0]),
                                                 self._grammar(gen, 1, lang, may_refuse=False), timings, t0)
                 if not holds_fact(missing, raw):
-                    # Restated without the quantity asked for: translate or quote the passage.
-                    notes.append("the restatement stated no quantity either")
+                    # Restated without the fact asked for: translate or quote the passage.
+                    notes.append(f"the restatement stated no {missing} either")
                     raw = " ".join(x.render() for x in
                                    self._from_one_unit(units[0], lang, clean.text, gen, composed=True))
         if raw.strip().startswith(NOT_FOUND):
@@ -300,10 +298,11 @@ class AnswerService:
             pending = ""
         return raw
 
-    def _grammar(self, gen: Generator, n_units: int, lang: str, may_refuse: bool = True) -> str | None:
+    def _grammar(self, gen: Generator, n_units: int, lang: str, may_refuse: bool = True,
+                 max_sentences: int | None = None) -> str | None:
         if not (self.settings.llm.use_grammar and gen.supports_grammar):
             return None
-        return grammar(n_units, self.settings.answer.max_sentences, lang, may_refuse)
+        return grammar(n_units, max_sentences or self.settings.answer.max_sentences, lang, may_refuse)
 
     def _checked_answer(self, raw: str, units: list[EvidenceUnit], lang: str, base: dict,
                         gen: Generator | None, notes: list[str] | None = None) -> Answer:
@@ -373,8 +372,7 @@ class AnswerService:
             ][1 if composed else 0:]
             for messages, max_sentences, restated in tries:
                 raw = "".join(gen.stream(messages, self.settings.llm.max_tokens,
-                                         grammar(1, max_sentences, lang, may_refuse=False)
-                                         if gen.supports_grammar else None))
+                                         self._grammar(gen, 1, lang, False, max_sentences)))
                 again = resolve(raw, [solo])[0]
                 verify_claims(again, [solo], restated)
                 omitted = unanswered_part(question, raw)

@@ -10,6 +10,7 @@ score, so scores cannot tell them apart. Two generic checks can:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -78,16 +79,12 @@ def asked_slot(question: str) -> str | None:
 def further_slot_checks(question: str) -> list[Callable[[str], bool]]:
     """For each quantity the question asks for besides the main one, a test that a text holds
     it: the evidence must carry one sentence for each part of a two-part question."""
-    def holds(slot: str) -> Callable[[str], bool]:
-        return lambda text: any(q.unit in _UNITS[slot] for q in find_quantities(text))
-
-    return [holds(slot) for slot in asked_slots(question)[1:] if slot in _UNITS]
+    return [functools.partial(holds_fact, slot) for slot in asked_slots(question)[1:] if slot in _UNITS]
 
 
 def holds_asked_quantity(question: str, text: str) -> bool:
     """The text holds a quantity of the kind the question asks for (an amount, a year …)."""
-    slot = asked_slot(question)
-    return slot in _UNITS and any(q.unit in _UNITS[slot] for q in find_quantities(text))
+    return holds_fact(asked_slot(question) or "", text)
 
 
 _WHERE = re.compile(r"\bwhere\b|어디에|어디서|어느\s*(도시|주)\b", re.I)
@@ -144,8 +141,8 @@ def missing_facts(question: str, units: list[EvidenceUnit], top: int = 4) -> str
             return f"the question's {q.raw!r} is not in the evidence"
     gl = glossary()
     named = set().union(*(gl.countries_in(t) for t in texts))
-    for country in sorted(gl.countries_in(question) - named):
-        return f"the evidence does not mention {country}"
+    if absent := sorted(gl.countries_in(question) - named):
+        return f"the evidence does not mention {absent[0]}"
     slot = asked_slot(question)
     if slot == "person":
         if not any(_has_person(t) for t in texts):
