@@ -13,7 +13,8 @@ and validates every question line:
 * every inner list of ``answer_keys`` has an alternative in the evidence
   (or, with a warning only, elsewhere on the evidence's page);
 * unanswerable lines have empty evidence / keys and ``page: null``;
-* follow-up lines have a non-empty ``history``.
+* follow-up lines have a non-empty ``history``;
+* ``split`` is ``dev`` or ``test`` (the ``test`` part is frozen: never tuned on).
 
 Page rules (footer lines close page N; the text after the footer is page N+1):
   ``미국 제조 프로그램 N을/를 위한 전략적 계획``
@@ -59,9 +60,12 @@ REQUIRED = {
     "evidence": str,
     "type": str,
 }
-ALLOWED_KEYS = set(REQUIRED) | {"page", "history", "also_evidence"}
-TYPES = {"fact", "number", "table", "footnote", "list", "definition", "followup", "unanswerable"}
-ID_RE = re.compile(r"^(en|ko|fu-en|fu-ko|un-en|un-ko)-(\d{3})$")
+ALLOWED_KEYS = set(REQUIRED) | {"page", "history", "also_evidence", "split"}
+TYPES = {"fact", "number", "table", "footnote", "list", "definition", "followup", "unanswerable",
+         "structured", "multihop"}
+SPLITS = {"dev", "test"}
+# An optional set prefix: t- (the frozen general test set), st- (the structured set).
+ID_RE = re.compile(r"^(?:(?:t|st)-)?(en|ko|fu-en|fu-ko|un-en|un-ko)-(\d{3})$")
 
 # MT artifacts in the plan text and the real names they stand for.  Used only
 # when checking whether an answer key is supported by the evidence: the keys
@@ -240,10 +244,12 @@ def check_line(obj: dict, plan: Plan, errors: list[str], warnings: list[str], wh
     qid, lang, qtype = obj["id"], obj["lang"], obj["type"]
     m = ID_RE.match(qid)
     if not m:
-        err(f"bad id {qid!r} (expected en-NNN, ko-NNN, fu-en-NNN, fu-ko-NNN, un-en-NNN, un-ko-NNN)")
+        err(f"bad id {qid!r} (expected [t-|st-]en-NNN, ko-NNN, fu-en-NNN, fu-ko-NNN, un-en-NNN, un-ko-NNN)")
         prefix = ""
     else:
         prefix = m.group(1)
+    if obj.get("split") not in SPLITS:
+        err(f"split must be one of {sorted(SPLITS)}, got {obj.get('split')!r}")
     if lang not in ("en", "ko"):
         err(f"lang must be 'en' or 'ko', got {lang!r}")
     elif prefix and not prefix.endswith(lang):
@@ -283,7 +289,7 @@ def check_line(obj: dict, plan: Plan, errors: list[str], warnings: list[str], wh
     for j, inner in enumerate(keys):
         if not (isinstance(inner, list) and inner and all(isinstance(a, str) and a.strip() for a in inner)):
             err(f"answer_keys[{j}] must be a non-empty list of non-empty strings")
-    if len(keys) > 3:
+    if len(keys) > 3 and qtype not in ("list", "structured", "multihop"):
         warn(f"{len(keys)} answer-key groups (keep to the essential fact)")
 
     evidence, page, answerable = obj["evidence"], obj["page"], obj["answerable"]
@@ -330,8 +336,11 @@ def check_line(obj: dict, plan: Plan, errors: list[str], warnings: list[str], wh
         alt_pages = plan.pages_of(alt_ev) if alt_ev in plan.full_text else []
         if not 15 <= len(alt_ev) <= 120 or alt["page"] not in alt_pages:
             err(f"also_evidence[{j}] not found on page {alt['page']} (pages {alt_pages}): {alt_ev!r}")
-    ev_text = expand_artifacts(ev)
-    page_text = expand_artifacts(plan.page_text[page])
+    ev_text = expand_artifacts(ev + " " + " ".join(
+        norm(a["evidence"]) for a in obj.get("also_evidence", []) if isinstance(a, dict)))
+    also_pages = {a["page"] for a in obj.get("also_evidence", []) if isinstance(a, dict)
+                  and a.get("page") in plan.page_text}
+    page_text = expand_artifacts(" ".join(plan.page_text[p] for p in [page, *sorted(also_pages)]))
     for j, inner in enumerate(keys):
         if not isinstance(inner, list):
             continue
