@@ -67,37 +67,97 @@ class Reference(_Model):
     kind: Literal["report", "statute", "web_page"]
 
 
-class InstituteRecord(_Model):
-    """One row of Table 1 (the 17 institutes), names corrected through the glossary."""
+class Location(_Model):
+    city: str
+    state: str
 
+
+_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+              "October", "November", "December")
+
+
+class InstituteRecord(_Model):
+    """One row of Table 1 (the 17 institutes), as reviewed in corpus/records/institutes.yaml."""
+
+    id: str = Field(description="'institute:LIFT'")
     acronym: str
-    name_en: str
-    name_ko: str = Field(description="The row's name as the MT printed it.")
+    full_name_en: str
+    name_ko_mt: str = Field(description="The row's name as the MT printed it.")
     focus_en: str
-    focus_ko: str
+    focus_ko_mt: str
     agency: Literal["DoD", "DOE", "DOC"]
-    agency_ko: str
+    agency_ko_mt: str
     hq_en: str
-    hq_ko: str
+    hq_ko_mt: str
+    locations: list[Location]
     established: str = Field(description="YYYY-MM")
-    established_en: str = Field(description="'August 2012'")
-    established_ko: str = Field(description="'2012년 8월'")
     page: int
+
+    @property
+    def year(self) -> int:
+        return int(self.established[:4])
+
+    @property
+    def month(self) -> int:
+        return int(self.established[5:7])
+
+    @property
+    def established_en(self) -> str:
+        return f"{_MONTHS_EN[self.month - 1]} {self.year}"
+
+    @property
+    def established_ko(self) -> str:
+        return f"{self.year}년 {self.month}월"
 
 
 class ObjectiveRecord(_Model):
+    id: str = Field(description="'objective:1.1'")
     number: str = Field(description="'1.1'")
-    title_ko: str
     title_en: str
+    title_ko_mt: str
+    page: int = Field(description="Page of the objective's own section.")
 
 
 class GoalRecord(_Model):
+    id: str = Field(description="'goal:1'")
     number: int
-    title_ko: str
     title_en: str
+    title_ko_mt: str
+    outcome_ko_mt: str = ""
+    outcome_en: str = Field("", description="English rendering of the MT's expected outcome (reviewed).")
+    table_page: int
+    page: int = Field(description="Page of the goal's own section.")
     objectives: list[ObjectiveRecord]
-    outcome_ko: str = ""
-    page: int
+
+
+class AgencyRecord(_Model):
+    id: str = Field(description="'agency:NSF'")
+    key: str
+    name_en: str
+    name_ko: str
+    role: Literal["sponsoring", "participating"]
+    page: int = Field(description="First page of its Appendix A section.")
+    heading_ko_mt: str
+
+
+class Records(_Model):
+    """The plan's structure as reviewed data: Table 1, Table 2, Figure 1 / Appendix A."""
+
+    institutes: list[InstituteRecord]
+    goals: list[GoalRecord]
+    agencies: list[AgencyRecord]
+    agencies_evidence_ko_mt: str = Field("", description="The p. 2 sentence naming the nine agencies.")
+    agencies_evidence_page: int = 2
+
+    def by_id(self, record_id: str) -> InstituteRecord | GoalRecord | ObjectiveRecord | AgencyRecord | None:
+        for r in [*self.institutes, *self.goals, *self.agencies]:
+            if r.id == record_id:
+                return r
+        for g in self.goals:
+            for o in g.objectives:
+                if o.id == record_id:
+                    return o
+        return None
 
 
 class Passage(_Model):
@@ -115,6 +175,7 @@ class Passage(_Model):
     entities: list[str] = Field(
         default_factory=list, description="Canonical English names of glossary entities it names."
     )
+    record: str | None = Field(None, description="Id of the record it renders ('institute:LIFT').")
 
 
 class CorpusBundle(_Model):
@@ -124,8 +185,7 @@ class CorpusBundle(_Model):
     passages: list[Passage]
     footnotes: list[Footnote] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
-    institutes: list[InstituteRecord] = Field(default_factory=list)
-    goals: list[GoalRecord] = Field(default_factory=list)
+    records: Records | None = None
     plan_pages: int = 0
     sections: list[str] = Field(default_factory=list, description="Distinct section paths.")
 
@@ -170,6 +230,7 @@ class Hit(_Model):
     section: str = Field(description="Section path joined with ' > '.")
     footnotes: list[str] = Field(default_factory=list)
     entities: list[str] = Field(default_factory=list)
+    record: str = Field("", description="Id of the record a table row renders ('institute:LIFT').")
     score: float
     rank: int
     dense_rank: int | None = None
@@ -189,6 +250,30 @@ class Hit(_Model):
 
 # ---------------------------------------------------------------- answer stage
 
+SupportState = Literal["verified", "partial", "unverified"]
+
+
+class Decision(_Model):
+    """One decision of one answer step (see assistant/answer/trace.py for the codes)."""
+
+    step: str
+    code: str
+    detail: str = ""
+
+
+class SentenceSupport(_Model):
+    """How one answer sentence was checked against the passages it cites."""
+
+    text: str = Field(description="The sentence without its markers.")
+    markers: list[int]
+    state: SupportState = Field(description="verified: every check passed; partial: names and numbers "
+                                "check out but the wording is not close enough to the passage; "
+                                "unverified: a number, name or role is not in the cited passage.")
+    reasons: list[str] = Field(default_factory=list)
+    unsupported: list[str] = Field(default_factory=list, description="Numbers/names not found as stated.")
+    similarity: float | None = None
+    coverage: float | None = None
+
 
 class Citation(_Model):
     n: int
@@ -201,7 +286,8 @@ class Citation(_Model):
     section: str
     quote: str = Field(description="The supporting sentence(s) of the passage.")
     passage: str = Field(description="The whole cited passage.")
-    verified: bool = False
+    verified: bool = Field(False, description="Every sentence citing it passed every check.")
+    support: SupportState = Field("unverified", description="The weakest state of the sentences citing it.")
     unverified_numbers: list[str] = Field(default_factory=list)
     references: list[ReferenceLink] = Field(default_factory=list)
     link: str | None = Field(None, description="Link to the official publication.")
@@ -217,7 +303,7 @@ class Support(_Model):
     verified_citations: int = 0
     total_citations: int = 0
     level: Literal["full", "partial", "none"] = "none"
-    fallback: str | None = Field(None, description="Why the answer fell back, if it did.")
+    llm_calls: int = 0
 
 
 class Timings(_Model):
@@ -241,6 +327,8 @@ class Answer(_Model):
     related: list[Citation] = Field(default_factory=list, description="Nearest passages offered "
                                     "with a refusal.")
     hits: list[Hit] = Field(default_factory=list)
+    sentences: list[SentenceSupport] = Field(default_factory=list)
+    trace: list[Decision] = Field(default_factory=list, description="Every decision of the pipeline, in order.")
     llm_id: str = ""
     embed_id: str = ""
     created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
@@ -260,16 +348,22 @@ class Answer(_Model):
                     "section": c.section,
                     "quote": c.quote,
                     "verified": c.verified,
+                    "support": c.support,
                     "references": [
                         {"id": r.id, "title": r.title, "url": r.url} for r in c.references
                     ],
                 }
                 for c in self.citations
             ],
+            "sentences": [x.model_dump() for x in self.sentences],
             "support": self.support.model_dump(),
             "timings": self.timings.model_dump(),
             "notices": self.notices,
+            "trace": [d.model_dump() for d in self.trace],
         }
+
+    def codes(self) -> list[str]:
+        return [d.code for d in self.trace]
 
 
 class EvidenceEvent(_Model):
@@ -286,9 +380,16 @@ class TokenEvent(_Model):
     text: str
 
 
+class ResetEvent(_Model):
+    """The text streamed so far is replaced by a new attempt (discard it)."""
+
+    type: Literal["reset"] = "reset"
+    reason: str = ""
+
+
 class FinalEvent(_Model):
     type: Literal["final"] = "final"
     answer: Answer
 
 
-AnswerEvent = EvidenceEvent | TokenEvent | FinalEvent
+AnswerEvent = EvidenceEvent | TokenEvent | ResetEvent | FinalEvent

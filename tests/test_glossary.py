@@ -2,9 +2,10 @@
 
 import pytest
 
-from assistant.korean.glossary import INSTITUTE_FACTS, glossary
+from assistant.knowledge.glossary import glossary
+from assistant.knowledge.records import records
 
-INSTITUTES = [f.key for f in INSTITUTE_FACTS]
+INSTITUTES = [r.acronym for r in records().institutes]
 AGENCIES = ["DOC", "DoD", "DOE", "DOL", "ED", "HHS", "NASA", "NSF", "USDA"]
 
 
@@ -55,3 +56,27 @@ def test_expansion_both_ways():
 
 def test_annotate_keeps_mt_wording():
     assert glossary().annotate_artifacts("승강기 본사") == "승강기(LIFT) 본사"
+
+
+def test_places_both_languages_longest_korean_form_first():
+    g = glossary()
+    assert {p.en for p in g.place_matches("뉴욕주 로체스터")} == {"New York", "Rochester"}
+    assert [p.kind for p in g.place_matches("뉴욕주")] == ["state"]
+    assert g.places_in("Detroit, Michigan") == {"place:Detroit", "place:Michigan"}
+    assert g.place_matches("Florida")[0].kind == "state"  # a state without an institute is still a place
+
+
+def test_fuzzy_places_only_when_asked():
+    g = glossary()
+    assert g.place_matches("pensylvania") == []
+    assert [p.en for p in g.place_matches("pensylvania", fuzzy=True)] == ["Pennsylvania"]
+    assert [p.en for p in g.place_matches("뉴헴프셔에 있는", fuzzy=True)] == ["New Hampshire"]
+    assert g.place_matches("the new ecosystem", fuzzy=True) == []
+
+
+def test_the_glossary_is_data():
+    from assistant.knowledge.data import corpus_dir
+
+    text = (corpus_dir() / "glossary.yaml").read_text(encoding="utf-8")
+    assert "승강기" in text and "암사슴" in text  # reviewed file, readable by a person
+    assert len(glossary().entities) >= 50

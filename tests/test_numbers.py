@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from assistant.korean.numbers import (
+from assistant.numbers import (
     Quantity,
     annotate_ko,
     find_quantities,

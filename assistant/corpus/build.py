@@ -53,7 +53,7 @@ def load_corpus(settings: Settings, include_added: bool = True) -> CorpusBundle:
     sections = sorted({" > ".join(p.section_path) for p in passages if p.doc_id == plan_doc.doc_id})
     return CorpusBundle(
         documents=documents, passages=passages, footnotes=footnotes, references=registry,
-        institutes=parsed.institutes, goals=parsed.goals, plan_pages=len(parsed.pages) - 1,
+        records=parsed.records, plan_pages=len(parsed.pages) - 1,
         sections=sections,
     )
 
@@ -87,9 +87,9 @@ def corpus_stats(bundle: CorpusBundle, chunks: int | None) -> dict:
         "chunks": chunks,
         "passages": len(bundle.passages),
         "documents": len(bundle.documents),
-        "institutes": len(bundle.institutes),
-        "goals": len(bundle.goals),
-        "objectives": sum(len(g.objectives) for g in bundle.goals),
+        "institutes": len(bundle.records.institutes) if bundle.records else 0,
+        "goals": len(bundle.records.goals) if bundle.records else 0,
+        "objectives": sum(len(g.objectives) for g in bundle.records.goals) if bundle.records else 0,
         "references_with_url": sum(1 for r in bundle.references if r.url),
         "footnotes_with_url": sum(1 for f in bundle.footnotes if f.urls),
         "repaired_urls": sum(1 for f in bundle.footnotes for raw, u in zip(f.urls_raw, f.urls, strict=True)

@@ -46,7 +46,7 @@ from assistant import paths
 from assistant.corpus.extract import CANONICAL_EXT, Block, Extracted, extract
 from assistant.corpus.references import load_registry
 from assistant.errors import CorpusError
-from assistant.korean.glossary import glossary
+from assistant.knowledge.glossary import glossary
 from assistant.settings import Settings
 from assistant.types import Passage, Reference, SourceDocument
 

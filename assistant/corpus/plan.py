@@ -20,11 +20,17 @@ from typing import Any
 
 import yaml
 
-from assistant.corpus.tables import parse_goals_table, parse_institutes_table
+from assistant.corpus.tables import (
+    check_goals,
+    check_institutes,
+    parse_goals_table,
+    parse_institutes_table,
+)
 from assistant.corpus.urls import find_urls
 from assistant.errors import CorpusError
-from assistant.korean.glossary import glossary
-from assistant.types import Footnote, GoalRecord, InstituteRecord, Passage
+from assistant.knowledge.glossary import glossary
+from assistant.knowledge.records import records as reviewed_records
+from assistant.types import Footnote, GoalRecord, InstituteRecord, Passage, Records
 
 _FOOTER_N_BEFORE = re.compile(r"^미국 제조 프로그램 (\d{1,2})[을를] 위한 전략적 계획\s*$")
 _FOOTER_N_AFTER = re.compile(r"^미국 제조 프로그램을 위한 전략적 계획\s+(\d{1,2})\s*$")
@@ -63,8 +69,7 @@ class PlanParse:
     pages: list[Page]
     passages: list[Passage]
     footnotes: list[Footnote]
-    institutes: list[InstituteRecord]
-    goals: list[GoalRecord]
+    records: Records
     sections: list[str] = field(default_factory=list)
 
 
@@ -340,8 +345,7 @@ def parse_plan(source: Path, outline_path: Path) -> PlanParse:
     doc_id = outline.doc_id
     tracker = _SectionTracker(outline)
     passages: list[Passage] = []
-    institutes: list[InstituteRecord] = []
-    goals: list[GoalRecord] = []
+    recs = reviewed_records()
     notes_by_page: dict[int, dict[int, Footnote]] = {}
     for fn in footnotes:
         if fn.page is not None and fn.number is not None:
@@ -354,7 +358,7 @@ def parse_plan(source: Path, outline_path: Path) -> PlanParse:
     seq = 0
 
     def add(kind: str, text: str, page: int, footnote_ids: list[str], page_end: int | None = None,
-            path: list[str] | None = None) -> None:
+            path: list[str] | None = None, record: str | None = None) -> None:
         nonlocal seq
         seq += 1
         passages.append(Passage(
@@ -368,6 +372,7 @@ def parse_plan(source: Path, outline_path: Path) -> PlanParse:
             section_path=path or tracker.path or ["Front matter"],
             footnotes=footnote_ids,
             entities=gl.entities_in(text),
+            record=record,
         ))
 
     table_lines: list[tuple[int, str]] = []
@@ -395,7 +400,7 @@ def parse_plan(source: Path, outline_path: Path) -> PlanParse:
                 continue
             heading = tracker.match(page.number, line)
             if in_table and heading is not None and not heading.title.startswith("Table"):
-                _flush_table(in_table, table_lines, t_inst, t_goals, institutes, goals, add, doc_id)
+                _flush_table(in_table, table_lines, t_inst, t_goals, recs, add)
                 in_table, table_lines = None, []
             if in_table:
                 table_lines.append((page.number, line))
@@ -424,7 +429,7 @@ def parse_plan(source: Path, outline_path: Path) -> PlanParse:
         if in_table == "goals" and page.number != t_goals["page"]:
             pass
     if in_table:
-        _flush_table(in_table, table_lines, t_inst, t_goals, institutes, goals, add, doc_id)
+        _flush_table(in_table, table_lines, t_inst, t_goals, recs, add)
     tracker.finish()
 
     # Notes whose marker sits on a neighbouring page: find them by number there.
@@ -444,42 +449,43 @@ def parse_plan(source: Path, outline_path: Path) -> PlanParse:
         base = section_of_note.get(fn.id) or section_of_page.get(fn.page or 0, ["Front matter"])
         add("footnote", f"{label}: {fn.text}", fn.page or 0, [fn.id], path=[*base, label])
     sections = sorted({" > ".join(p.section_path) for p in passages})
-    return PlanParse(pages, passages, footnotes, institutes, goals, sections)
+    return PlanParse(pages, passages, footnotes, recs, sections)
 
 
-def _flush_table(kind, table_lines, t_inst, t_goals, institutes, goals, add, doc_id) -> None:  # noqa: ANN001
+def _flush_table(kind, table_lines, t_inst, t_goals, recs: Records, add) -> None:  # noqa: ANN001
+    """Check the table's lines against the reviewed records, then add one passage per record."""
     if kind == "institutes":
-        records = parse_institutes_table([ln for _, ln in table_lines], first_page=t_inst["pages"][0],
-                                         page_of_line=[pg for pg, _ in table_lines])
-        institutes.extend(records)
-        for r in records:
+        parsed = parse_institutes_table([ln for _, ln in table_lines], first_page=t_inst["pages"][0],
+                                        page_of_line=[pg for pg, _ in table_lines])
+        check_institutes(parsed, recs.institutes)
+        for r in recs.institutes:
             add("table_row", institute_passage_text(r), r.page, [],
-                path=["Manufacturing USA Program overview", t_inst["title"], r.acronym])
+                path=["Manufacturing USA Program overview", t_inst["title"], r.acronym], record=r.id)
     else:
-        records = parse_goals_table([ln for _, ln in table_lines], page=t_goals["page"])
-        goals.extend(records)
-        for g in records:
-            add("goal", goal_passage_text(g), g.page, [],
+        check_goals(parse_goals_table([ln for _, ln in table_lines]), recs.goals, t_goals["page"])
+        for g in recs.goals:
+            add("goal", goal_passage_text(g), g.table_page, [],
                 path=["Manufacturing USA Program strategy", "Goals and objectives", t_goals["title"],
-                      f"Goal {g.number}"])
+                      f"Goal {g.number}"], record=g.id)
 
 
 def institute_passage_text(r: InstituteRecord) -> str:
     """One clean row of Table 1, in Korean with the English field values."""
+    gl = glossary()
     return (
-        f"표 1 연구소: {r.acronym} ({r.name_en}; MT: {r.name_ko}). "
-        f"기술 중점 영역: {r.focus_ko} (Technology focus: {r.focus_en}). "
-        f"후원 기관: {r.agency} (Sponsoring agency: {glossary().by_key[r.agency].name_en}; MT: {r.agency_ko}). "
-        f"본사 위치: {r.hq_ko} (Headquarters: {r.hq_en}). "
+        f"표 1 연구소: {r.acronym} ({r.full_name_en}; MT: {r.name_ko_mt}). "
+        f"기술 중점 영역: {r.focus_ko_mt} (Technology focus: {r.focus_en}). "
+        f"후원 기관: {r.agency} (Sponsoring agency: {gl.by_key[r.agency].name_en}; MT: {r.agency_ko_mt}). "
+        f"본사 위치: {r.hq_ko_mt} (Headquarters: {r.hq_en}). "
         f"설립: {r.established_ko} (Established: {r.established_en})."
     )
 
 
 def goal_passage_text(g: GoalRecord) -> str:
-    objectives = " ".join(f"목표 {o.number}: {o.title_ko} (Objective {o.number}: {o.title_en})"
+    objectives = " ".join(f"목표 {o.number}: {o.title_ko_mt} (Objective {o.number}: {o.title_en})"
                           for o in g.objectives)
-    outcome = f" 기대 결과: {g.outcome_ko}" if g.outcome_ko else ""
-    return f"표 2 목표 {g.number}: {g.title_ko} (Goal {g.number}: {g.title_en}). {objectives}{outcome}"
+    outcome = f" 기대 결과: {g.outcome_ko_mt}" if g.outcome_ko_mt else ""
+    return f"표 2 목표 {g.number}: {g.title_ko_mt} (Goal {g.number}: {g.title_en}). {objectives}{outcome}"
 
 
 def _link_orphan_markers(passages: list[Passage], footnotes: list[Footnote], hits: set[str],

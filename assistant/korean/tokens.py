@@ -76,3 +76,12 @@ def split_sentences(text: str) -> list[str]:
         sents = _kiwi().split_into_sents(text)
     out = [s.text.strip() for s in sents if s.text.strip()]
     return out or [text]
+
+
+def nouns(text: str) -> list[str]:
+    """Korean common and proper nouns of a text (what a question is about), Latin words aside."""
+    if not _HANGUL.search(text):
+        return []
+    with _lock:
+        morphs = _kiwi().tokenize(text)
+    return [t.form for t in morphs if t.tag in ("NNG", "NNP") and len(t.form) >= 2]

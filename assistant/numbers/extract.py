@@ -1,74 +1,42 @@
-"""Normalise numbers, money, percentages, ratios and years across Korean and English.
+"""Find every number-bearing expression in a Korean or English text (:func:`find_quantities`).
 
-The assistant answers in English or Korean from a Korean machine translation (and some
-English sources), so a figure such as "$307 million" must be checked against
-"3억 700만 달러".  This module finds every number-bearing expression in a text,
-turns it into a :class:`Quantity` in base units and compares quantities across
-languages.  Pure stdlib, deterministic, regex based.
-
-Public API: :class:`Quantity`, :func:`find_quantities`, :func:`format_en`,
-:func:`format_ko`, :func:`annotate_ko`, :func:`same_quantity`,
-:func:`unsupported_quantities`.
+Rules run in priority order over a working copy of the text; a claimed span is blanked so later,
+looser rules cannot re-read it. Citations, ids and labels that hold digits but are not facts
+(``Pub. L. 113-235``, ``15 U.S.C. § 278s``, ``Table 2``, report numbers) are claimed and dropped;
+the corpus-specific ones are data (``corpus/lexicon/numbers.yaml``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 
-__all__ = [
-    "Quantity",
-    "annotate_ko",
-    "find_quantities",
-    "format_en",
-    "format_ko",
-    "same_quantity",
-    "unsupported_quantities",
-]
-
-USD = "usd"
-EUR = "eur"
-PERCENT = "percent"
-YEAR = "year"
-RATIO = "ratio"
-COUNT = "count"
-FRACTION = "fraction"
-
-_MONEY_UNITS = frozenset({USD, EUR})
-_PLAIN_UNITS = frozenset({None, COUNT})
-_REL_TOL = 0.005
-
-
-@dataclass(frozen=True)
-class Quantity:
-    """One number-bearing expression found in a text.
-
-    ``value`` is in base units (dollars, percent points, the year, a:1 ratio value),
-    ``upper`` is set for ranges, ``month``/``day`` for dates (``unit == "year"``).
-    """
-
-    value: float
-    unit: str | None
-    raw: str
-    start: int
-    end: int
-    upper: float | None = None
-    month: int | None = None
-    day: int | None = None
-
-    @property
-    def is_range(self) -> bool:
-        """True for ranges such as "5~7년" or "$125–150 billion"."""
-        return self.upper is not None
-
+from assistant.knowledge.data import load_yaml
+from assistant.korean.units import JO as _JO  # noqa: F401
+from assistant.korean.units import KO_AMOUNT as _KO_AMOUNT
+from assistant.korean.units import KO_BIG as _KO_BIG
+from assistant.korean.units import KO_COUNTER as _KO_COUNTER
+from assistant.korean.units import KO_GROUP_RX as _KO_GROUP_RX
+from assistant.korean.units import KO_NATIVE as _KO_NATIVE
+from assistant.korean.units import KO_SMALL as _KO_SMALL
+from assistant.numbers.quantity import (
+    COUNT,
+    EUR,
+    FRACTION,
+    NUM,
+    PERCENT,
+    RATIO,
+    USD,
+    YEAR,
+    Quantity,
+)
 
 # --------------------------------------------------------------------------- regex parts
 
-_NUM = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+_NUM = NUM
 # A number must not continue a word, a decimal, or a code such as "COVID-19" / "24/7".
 _LB = r"(?<![\w.,%])(?<![A-Za-z가-힣\d][-–/])"
 # ... and must not be cut out of a longer number.
@@ -80,19 +48,6 @@ _EN_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 _ABBR_SCALES = {"k": 1e3, "m": 1e6, "mn": 1e6, "b": 1e9, "bn": 1e9, "tn": 1e12}
 _SCALE = r"(?:\s?(?i:thousand|million|billion|trillion)\b|\s?(?i:mn|bn|tn)\b|[kKMB]\b)"
 
-_KO_BIG = {"만": 10**4, "억": 10**8, "조": 10**12}
-_KO_SMALL = {"십": 10, "백": 100, "천": 1000}
-# 조 is also "article" (무역법 301조), so it only counts as trillion before money or more digits.
-_JO = r"조(?=\s?(?:\d|달러|유로|원))"
-_KO_GROUP = rf"{_NUM}(?:[십백천](?:[만억]|{_JO})?|[만억]|{_JO})"
-_KO_AMOUNT = rf"{_KO_GROUP}(?:\s?{_KO_GROUP})*"
-_KO_GROUP_RX = re.compile(rf"({_NUM})([십백천])?([만억조])?")
-_KO_UNIT_RX = re.compile(r"\d\s?(?:[십백천][만억조]?|[만억조])")
-
-_KO_COUNTER = (
-    r"(?:개국|개사|개소|개월|개년|개|명|가지|곳|건|회|번(?!째)|차례|배|대(?!\s?\d)|종|편|권"
-    r"|주|일|시간|년|달(?!러)|팀|위)"
-)
 
 _MONTHS = {
     "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6,
@@ -100,7 +55,7 @@ _MONTHS = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8,
     "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
 }  # fmt: skip
-_MONTH_NAMES = [
+MONTH_NAMES = [
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 ]  # fmt: skip
@@ -127,22 +82,13 @@ _WORD_NUM = (
 _WORD_NUM_OR_ONE = rf"(?:{_WORD_NUM}|one)"
 _NUMW = rf"(?:{_NUM}|(?i:{_WORD_NUM_OR_ONE}))"
 
-_KO_NATIVE = {
-    "두": 2,
-    "세": 3,
-    "네": 4,
-    "다섯": 5,
-    "여섯": 6,
-    "일곱": 7,
-    "여덟": 8,
-    "아홉": 9,
-    "열": 10,
-}
+
 _FRAC_DEN = {
     "half": 2, "halves": 2, "third": 3, "quarter": 4, "fourth": 4, "fifth": 5, "sixth": 6,
     "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10,
 }  # fmt: skip
 _FRAC_NUMER = {"a": 1, "one": 1, **{k: v for k, v in _WORD_UNITS.items() if v < 10}}
+
 
 
 # --------------------------------------------------------------------------- helpers
@@ -395,16 +341,14 @@ def _h_plain(m: re.Match[str], text: str) -> _Result:
     return _q(m, text, value, None)
 
 
+
 # --------------------------------------------------------------------------- rules
 
-_EN_LABEL = (
-    r"(?:Strategic\s+)?(?:Goal|Objective|Table|Figure|Fig\.|Appendix|Section|Sec\.|Chapter|Ch\."
-    r"|Page|p\.|pp\.|pps\.|Title|Division|Part|Footnote|Note|Box|Exhibit|Annex|Article|Item"
-    r"|Vol\.|Volume|No\.)"
-)
+_DATA = load_yaml("lexicon/numbers.yaml")
+_EN_LABEL = r"(?:Strategic\s+)?(?:" + "|".join(re.escape(w) for w in _DATA["labels_en"]) + ")"
 _LABEL_NUM = r"[A-Z]?\d+(?:\.\d+)*[a-z]?(?![\dA-Za-z])"
 _LABEL_RANGE = rf"{_LABEL_NUM}(?:\s?[-–]\s?{_LABEL_NUM})?"
-_KO_LABEL = r"(?:전략적\s?)?(?:목표|목적|표|그림|부록|섹션|조항|각주|페이지|챕터)"
+_KO_LABEL = r"(?:전략적\s?)?(?:" + "|".join(re.escape(w) for w in _DATA["labels_ko"]) + ")"
 
 _RULES_SRC: list[tuple[str, int, _Handler]] = [
     # "mid-2023" before the code rule below swallows it.
@@ -414,18 +358,10 @@ _RULES_SRC: list[tuple[str, int, _Handler]] = [
     # ---- not facts: citation markers, URLs, statutes, ids, labels, enumerators
     (r"\[\s*[A-Za-z]{0,3}\d+(?:\s*[-–,]\s*[A-Za-z]{0,3}\d+)*\s*\]", 0, _skip),
     (r"(?:https?://|www\.)\S+", 0, _skip),
-    (r"\b(?:Publ?\.?\s*L\.?|P\.\s?L\.|Public\s+Law)\s*(?:No\.\s*)?\d+\s?[-–]\s?\d+", 0, _skip),
-    (
-        r"\b\d+\s*U\.?\s?S\.?\s?C\.?(?:\s*(?:§+|sec(?:tion|\.)?)?\s*\d+[a-z]*(?:\([A-Za-z0-9]+\))*)?",
-        0,
-        _skip,
-    ),
-    (r"§+\s*\d+[a-z]*(?:\([A-Za-z0-9]+\))*", 0, _skip),
-    (r"\b\d+\s*C\.?F\.?R\.?(?:\s*(?:§|Part)?\s*\d+(?:\.\d+)*)?", 0, _skip),
-    (r"\bH\.\s?R\.\s?\d+", 0, _skip),
+    *[(src, 0, _skip) for src in _DATA["citations"]],
     (r"\bFY\s?'?(?P<y>\d{4}|\d{2})(?![\d\w])", 0, _h_year_group),
     (r"\b[A-Za-z]+(?:[-–][A-Za-z]*\d+[A-Za-z]*)+", 0, _skip),  # GAO-22-103979, COVID-19, K-12
-    (r"\b(?:NIST\s+)?(?:AMS|SP|IR|GCR|TN)\s?\d+(?:[-–]\d+)+", 0, _skip),  # report numbers
+    *[(src, 0, _skip) for src in _DATA["report_numbers"]],
     (rf"\b{_EN_LABEL}s\s*{_LABEL_RANGE}(?:\s*(?:,|and|or|&)\s*{_LABEL_RANGE})*", re.I, _skip),
     (rf"\b{_EN_LABEL}\s*{_LABEL_RANGE}", re.I, _skip),
     (rf"(?<![가-힣]){_KO_LABEL}\s?{_LABEL_RANGE}(?:\s*(?:,|및|과|와)\s*{_LABEL_RANGE})*", 0, _skip),
@@ -546,6 +482,7 @@ _RULES: list[tuple[re.Pattern[str], _Handler]] = [
 ]
 
 
+
 # --------------------------------------------------------------------------- finding
 
 
@@ -590,181 +527,3 @@ def find_quantities(text: str) -> list[Quantity]:
     """
     return list(_scan(text))
 
-
-# --------------------------------------------------------------------------- formatting
-
-
-def _fmt_num(x: float) -> str:
-    if abs(x - round(x)) < 1e-9:
-        return f"{round(x):,}"
-    return f"{x:,.6f}".rstrip("0").rstrip(".")
-
-
-def _en_money(x: float, sym: str) -> str:
-    for scale, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
-        if abs(x) >= scale:
-            return f"{sym}{_fmt_num(x / scale)} {word}"
-    return f"{sym}{_fmt_num(x)}"
-
-
-def _en_one(q: Quantity, x: float) -> str:
-    if q.unit in _MONEY_UNITS:
-        return _en_money(x, "$" if q.unit == USD else "€")
-    if q.unit == PERCENT:
-        return f"{_fmt_num(x)}%"
-    if q.unit == RATIO:
-        return f"{_fmt_num(x)}:1"
-    if q.unit == YEAR:
-        return str(round(x))
-    if q.unit == FRACTION:
-        f = Fraction(x).limit_denominator(12)
-        return f"{f.numerator}/{f.denominator}"
-    return _fmt_num(x)
-
-
-def format_en(q: Quantity) -> str:
-    """English rendering: "$307 million", "€114 million", "2,500", "63%", "2.8:1"."""
-    if q.upper is not None:
-        return f"{_en_one(q, q.value)}–{_en_one(q, q.upper)}"
-    if q.unit == YEAR and q.month:
-        name = _MONTH_NAMES[q.month - 1]
-        if q.day:
-            return f"{name} {q.day}, {round(q.value)}"
-        return f"{name} {round(q.value)}"
-    return _en_one(q, q.value)
-
-
-def _ko_amount(x: float) -> str:
-    """307e6 -> "3억 700만"; falls back to digits for small or fractional amounts."""
-    if abs(x - round(x)) > 1e-6 or abs(x) < 10_000:
-        return _fmt_num(x)
-    n = round(x)
-    parts = []
-    for unit, size in (("조", 10**12), ("억", 10**8), ("만", 10**4)):
-        k = n // size if unit == "조" else (n // size) % 10_000
-        if k:
-            parts.append(f"{k:,}{unit}")
-    if n % 10_000:
-        parts.append(f"{n % 10_000:,}")
-    return " ".join(parts)
-
-
-def _ko_one(q: Quantity, x: float) -> str:
-    if q.unit in _MONEY_UNITS:
-        return _ko_amount(x)
-    if q.unit == PERCENT:
-        return f"{_fmt_num(x)}%"
-    if q.unit == RATIO:
-        return f"{_fmt_num(x)}:1"
-    if q.unit == YEAR:
-        return str(round(x))
-    if q.unit == FRACTION:
-        f = Fraction(x).limit_denominator(12)
-        return f"{f.denominator}분의 {f.numerator}"
-    return _fmt_num(x)
-
-
-def format_ko(q: Quantity) -> str:
-    """Korean rendering: "3억 700만 달러", "7,000만 달러", "2,500", "63%", "2012년"."""
-    text = _ko_one(q, q.value)
-    if q.upper is not None:
-        text = f"{text}~{_ko_one(q, q.upper)}"
-    if q.unit in _MONEY_UNITS:
-        return f"{text} {'달러' if q.unit == USD else '유로'}"
-    if q.unit == YEAR:
-        text += "년"
-        if q.upper is None and q.month:
-            text += f" {q.month}월" + (f" {q.day}일" if q.day else "")
-    return text
-
-
-def annotate_ko(text: str) -> str:
-    """Append "(= $307 million)" after every amount written with 만/억/조/천.
-
-    Plain numbers, years and percentages are already unambiguous and are left alone.
-    Idempotent: an amount already followed by "(=" is skipped.
-    """
-    out: list[str] = []
-    pos = 0
-    for q in find_quantities(text):
-        if q.unit in (PERCENT, YEAR, RATIO, FRACTION) or not _KO_UNIT_RX.search(q.raw):
-            continue
-        if re.match(r"\s*\(=", text[q.end :]):
-            continue
-        out.append(text[pos : q.end])
-        out.append(f"(= {format_en(q)})")
-        pos = q.end
-    out.append(text[pos:])
-    return "".join(out)
-
-
-# --------------------------------------------------------------------------- comparing
-
-
-def _units_compatible(a: Quantity, b: Quantity) -> bool:
-    ua, ub = a.unit, b.unit
-    if ua == ub or (ua in _PLAIN_UNITS and ub in _PLAIN_UNITS):
-        return True
-    pair = {ua, ub}
-    if YEAR in pair:
-        # A bare "2012" may be read as a plain number on one side only.
-        other = b if ua == YEAR else a
-        return other.unit in _PLAIN_UNITS and other.upper is None and 1000 <= other.value <= 2999
-    if FRACTION in pair:
-        return (pair - {FRACTION}) <= {PERCENT, None}
-    return False
-
-
-def _close(x: float, y: float, exact: bool) -> bool:
-    if exact:
-        return round(x) == round(y)
-    return abs(x - y) <= _REL_TOL * max(abs(x), abs(y)) or x == y
-
-
-def _scaled(q: Quantity, other: Quantity) -> tuple[float, float | None]:
-    # Fractions compare with percentages on the percent scale ("4분의 3" vs "75%").
-    if q.unit == FRACTION and other.unit == PERCENT:
-        return q.value * 100, None if q.upper is None else q.upper * 100
-    return q.value, q.upper
-
-
-def same_quantity(a: Quantity, b: Quantity) -> bool:
-    """Same value (0.5% relative tolerance, years exact) in compatible units.
-
-    A range matches an identical range or a single value inside it.
-    """
-    if not _units_compatible(a, b):
-        return False
-    exact = YEAR in (a.unit, b.unit)
-    a_lo, a_hi = _scaled(a, b)
-    b_lo, b_hi = _scaled(b, a)
-    if a_hi is not None and b_hi is not None:
-        return _close(a_lo, b_lo, exact) and _close(a_hi, b_hi, exact)
-    if a_hi is None and b_hi is None:
-        return _close(a_lo, b_lo, exact)
-    (lo, hi), x = ((a_lo, a_hi), b_lo) if a_hi is not None else ((b_lo, b_hi), a_lo)
-    assert hi is not None
-    return _close(x, lo, exact) or _close(x, hi, exact) or lo <= x <= hi
-
-
-def _supported(q: Quantity, pool: list[Quantity]) -> bool:
-    if q.upper is None:
-        return any(same_quantity(q, s) for s in pool)
-    # A range claimed by the answer needs the same range, or both ends, in the sources:
-    # a single source value inside it would not back "5–7 years".
-    if any(s.upper is not None and same_quantity(q, s) for s in pool):
-        return True
-    lo = replace(q, upper=None)
-    hi = replace(q, value=q.upper, upper=None)
-    return any(s.upper is None and same_quantity(lo, s) for s in pool) and any(
-        s.upper is None and same_quantity(hi, s) for s in pool
-    )
-
-
-def unsupported_quantities(sentence: str, sources: list[str]) -> tuple[int, list[str]]:
-    """(number of quantities checked in ``sentence``, raw text of those found in no source)."""
-    checked = find_quantities(sentence)
-    if not checked:
-        return 0, []
-    pool = [q for src in sources for q in _scan(src)]
-    return len(checked), [q.raw for q in checked if not _supported(q, pool)]
