@@ -277,12 +277,12 @@ def _questions(path: str):  # noqa: ANN202
 def search_cmd(app: AppContext, question: str | None, questions: str | None, top_k: int, mode: str | None,
                as_json: bool) -> None:
     """Retrieve passages for a question (no generation). Without a question: interactive."""
-    from assistant.retrieve import build_query
+    from assistant.answer.frame import build_frame, query_for
 
     retriever = app.services.retriever
 
     def run(text: str, history: list[Turn], qid: str | None = None) -> dict:
-        query = build_query(text, app.settings, history, top_k=top_k)
+        query = query_for(build_frame(text, history, app.settings.answer.default_lang), top_k=top_k)
         hits = retriever.search(query, mode=mode)
         out = {"question": text, "language": query.lang, "search_text": query.search_text, "hits": [
             {"rank": h.rank, "score": h.score, "doc_id": h.doc_id, "page": h.page_start, "section": h.section,

@@ -39,7 +39,7 @@ from assistant.settings import ChunkingSettings, Settings
 from assistant.types import CorpusBundle, Passage
 
 logger = logging.getLogger(__name__)
-INDEX_FORMAT = 3  # bump when chunk metadata or layout changes: forces a rebuild
+INDEX_FORMAT = 4  # bump when chunk metadata or layout changes: forces a rebuild
 _STANDALONE = {"table_row", "goal", "footnote", "figure"}
 _EN_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"(])")
 
@@ -163,12 +163,13 @@ def chunk_bundle(bundle: CorpusBundle, cfg: ChunkingSettings) -> list[TextNode]:
                     "section": " > ".join(first.section_path),
                     "footnotes": ",".join(footnotes),
                     "entities": ",".join(entities),
+                    "record": first.record or "",
                     "refs": json.dumps([x for f in footnotes for x in links.get(f, [])],
                                        ensure_ascii=False),
                 },
                 excluded_embed_metadata_keys=["doc_id", "page", "page_end", "footnotes", "lang", "kind",
-                                              "refs"],
-                excluded_llm_metadata_keys=["doc_id", "footnotes", "entities", "lang", "kind", "refs"],
+                                              "refs", "record"],
+                excluded_llm_metadata_keys=["doc_id", "footnotes", "entities", "lang", "kind", "refs", "record"],
             )
             node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=first.doc_id)
             nodes.append(node)

@@ -118,8 +118,8 @@ def log_answer(
                 id, created_at, question, language, detected_language, search_text, profile,
                 mode, refused, answer, support_json, timings_json, retrieve_s, first_token_s,
                 total_s, hits_json, llm_id, embed_id, source, eval_run, notices_json,
-                conversation_id, history_json
-            ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                conversation_id, history_json, trace_json, sentences_json
+            ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 answer_id,
                 _utc_iso(answer.created_at),
@@ -144,13 +144,15 @@ def log_answer(
                 _json(answer.notices),
                 conversation_id,
                 _json([turn.model_dump() for turn in history or []]),
+                _json([d.model_dump() for d in answer.trace]),
+                _json([x.model_dump() for x in answer.sentences]),
             ),
         )
         db.executemany(
             """INSERT INTO citations (
                 answer_id, n, chunk_id, doc_id, doc_title, page, page_end, section, quote,
-                passage, verified, unverified_numbers_json, references_json
-            ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                passage, verified, unverified_numbers_json, references_json, support
+            ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [
                 (
                     answer_id,
@@ -166,6 +168,7 @@ def log_answer(
                     int(c.verified),
                     _json(c.unverified_numbers),
                     _json([r.model_dump() for r in c.references]),
+                    c.support,
                 )
                 for c in answer.citations
             ],

@@ -162,3 +162,13 @@ def m003_verdicts(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX idx_verdicts_citation_id ON verdicts (citation_id)")
     # Deleting an answer cascades here; without this index each delete scans verdicts.
     db.execute("CREATE INDEX idx_verdicts_answer_id ON verdicts (answer_id)")
+
+
+@migration
+def m004_trace_and_support_states(db: sqlite3.Connection) -> None:
+    # The pipeline's coded decisions per answer, the checked sentences, and each citation's
+    # support state (verified / partial / unverified) beside the verified flag.
+    db.execute("ALTER TABLE answers ADD COLUMN trace_json TEXT NOT NULL DEFAULT '[]'")
+    db.execute("ALTER TABLE answers ADD COLUMN sentences_json TEXT NOT NULL DEFAULT '[]'")
+    db.execute("ALTER TABLE citations ADD COLUMN support TEXT NOT NULL DEFAULT 'unverified' "
+               "CHECK (support IN ('verified', 'partial', 'unverified'))")

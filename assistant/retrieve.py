@@ -19,54 +19,12 @@ import numpy as np
 
 from assistant.components.embedding import Embedder
 from assistant.index import IndexLayout, IndexSnapshot, open_snapshot
-from assistant.korean.glossary import glossary
+from assistant.knowledge.glossary import glossary
 from assistant.korean.tokens import tokenize
-from assistant.language import detect_language
 from assistant.settings import Settings
-from assistant.types import Hit, Query, ReferenceLink, Turn
+from assistant.types import Hit, Query, ReferenceLink
 
 logger = logging.getLogger(__name__)
-
-_ANAPHORA_EN = re.compile(
-    r"\b(it|its|it's|they|them|their|this|that|these|those|there|he|she|the institute|the "
-    r"program|the report|the same|one)\b", re.I)
-_ANAPHORA_KO = re.compile(r"(그것|이것|거기|그곳|그 연구소|해당|그들|이 연구소|그 기관|그는|그녀|그의|그 보고서|그 프로그램|^그\s|이곳)")
-
-
-def build_query(text: str, settings: Settings, history: list[Turn] | None = None,
-                top_k: int | None = None, filters: dict[str, str] | None = None) -> Query:
-    """Detect the language once and rewrite a follow-up with the conversation."""
-    history = history or []
-    det = detect_language(text, settings.answer.default_lang)
-    search = rewrite_followup(text, history, det.answer_lang)
-    return Query(text=text, lang=det.answer_lang, detected_lang=det.detected, history=history,
-                 search_text=search, top_k=top_k or settings.retrieval.top_k, filters=filters or {})
-
-
-def is_followup(text: str, lang: str) -> bool:
-    """A question that leans on the conversation: a pronoun, or short and naming nothing."""
-    gl = glossary()
-    named = [e for e in gl.entities_in(text) if gl.by_key[e].kind in ("institute", "agency", "law", "office")]
-    if named:
-        return False
-    pattern = _ANAPHORA_KO if lang == "ko" else _ANAPHORA_EN
-    short = len(text) < (60 if lang == "ko" else 90)
-    return bool(pattern.search(text)) or short
-
-
-def rewrite_followup(text: str, history: list[Turn], lang: str) -> str:
-    """'Where is it headquartered?' after a turn about LIFT -> 'Where is it headquartered? LIFT'."""
-    if not history or not is_followup(text, lang):
-        return text
-    gl = glossary()
-    for turn in reversed(history):
-        keys = [k for k in gl.entities_in(turn.content) if gl.by_key[k].kind != "program"]
-        if keys:
-            names = " ".join(dict.fromkeys(keys[:3]))
-            return f"{text} {names}"
-    last_user = next((t.content for t in reversed(history) if t.role == "user"), "")
-    return f"{text} {last_user}".strip()
-
 
 _NUMBER_HANDLE = re.compile(r"(?<![0-9])[0-9]{3,}[A-Za-z]?(?![0-9A-Za-z])")
 _DOTTED = re.compile(r"\b(?:[A-Za-z]\.){3,}")
@@ -195,6 +153,14 @@ class Retriever:
         asked = question_handles(query.search_text)
         return {d for d, h in self._document_handles(self.snapshot).items() if h & asked}
 
+    def record_hits(self, record_ids: list[str]) -> dict[str, Hit]:
+        """The chunks that render these records (Table 1 rows, Table 2 goals), by record id."""
+        return record_hits(self, record_ids)
+
+    def hit_containing(self, text: str) -> Hit | None:
+        """The plan chunk whose text holds this passage."""
+        return hit_containing(self, text, self.settings.retrieval.primary_doc_prefix)
+
     def search(self, query: Query, mode: str | None = None, qvec: np.ndarray | None = None) -> list[Hit]:
         cfg = self.settings.retrieval
         mode = mode or cfg.mode
@@ -231,9 +197,35 @@ class Retriever:
                 text=rec.text, lang=md["lang"], page_start=md["page"] or None,
                 page_end=md["page_end"] or None, section=md["section"],
                 footnotes=[f for f in md["footnotes"].split(",") if f],
-                entities=[e for e in md["entities"].split(",") if e],
+                entities=[e for e in md["entities"].split(",") if e], record=md.get("record", ""),
                 score=round(fused[idx], 6), rank=rank, dense_rank=d_rank.get(idx),
                 bm25_rank=b_rank.get(idx), dense_score=dense.scores.get(idx),
                 references=[ReferenceLink(**r) for r in json.loads(md.get("refs") or "[]")],
             ))
         return hits
+
+
+def _hit_of(rec, rank: int = 0) -> Hit:  # noqa: ANN001 - a ChunkRecord of the snapshot
+    md = rec.metadata
+    return Hit(
+        chunk_id=rec.chunk_id, doc_id=md["doc_id"], doc_title=md["doc_title"], kind=md["kind"], text=rec.text,
+        lang=md["lang"], page_start=md["page"] or None, page_end=md["page_end"] or None, section=md["section"],
+        footnotes=[f for f in md["footnotes"].split(",") if f], entities=[e for e in md["entities"].split(",") if e],
+        record=md.get("record", ""), score=1.0, rank=rank,
+        references=[ReferenceLink(**r) for r in json.loads(md.get("refs") or "[]")])
+
+
+def record_hits(retriever: Retriever, record_ids: list[str]) -> dict[str, Hit]:
+    """The chunks that render these records (Table 1 rows, Table 2 goals), by record id."""
+    wanted = set(record_ids)
+    return {r.metadata.get("record"): _hit_of(r) for r in retriever.snapshot.chunks
+            if r.metadata.get("record") in wanted}
+
+
+def hit_containing(retriever: Retriever, text: str, doc_prefix: str = "plan/") -> Hit | None:
+    """The plan chunk whose text holds this passage (whitespace-insensitive)."""
+    want = re.sub(r"\s+", "", text)
+    for r in retriever.snapshot.chunks:
+        if r.metadata["doc_id"].startswith(doc_prefix) and want in re.sub(r"\s+", "", r.text):
+            return _hit_of(r)
+    return None

@@ -181,6 +181,12 @@ class LLMSettings(_Section):
     use_grammar: bool = Field(True, description="Constrain local output with a GBNF grammar.")
 
 
+class VerifyThresholds(_Section):
+    min_similarity: float = Field(0.55, description="Embedding similarity of the sentence to the cited sentence.")
+    min_coverage: float = Field(0.5, description="Share of the sentence's content terms found in the cited "
+                                "passages (through the glossary for English against Korean).")
+
+
 class AnswerSettings(_Section):
     context_chunks: int = Field(6, description="Top chunks that evidence sentences come from.")
     evidence_sentences: int = Field(4, description="Sentences given to the LLM.")
@@ -194,16 +200,24 @@ class AnswerSettings(_Section):
     min_evidence_score: float = Field(
         0.38, description="Below this best sentence similarity the plan is taken not to answer."
     )
-    min_support_similarity: float = Field(
-        0.35, description="A citation is verified only if each sentence citing it is at least this "
-        "similar (embedding cosine) to the cited passage, besides the number check.")
+    gate_top_units: int = Field(4, description="Evidence units the gate looks at for the constraints and the "
+                                "kind of fact a question asks.")
     second_opinion_score: float = Field(
-        0.60, description="When the LLM answers NOT_FOUND but the best evidence sentence holds the "
-        "kind of quantity asked for and scores at least this, it is asked once more from that "
-        "sentence alone, without the option to refuse (small models refuse answerable questions).")
-    check_slots: bool = Field(
-        True, description="Refuse before generating when the evidence lacks the kind of fact "
-        "asked for (an amount, count, date, percentage) or a year/amount the question states.")
+        0.60, description="When the LLM answers NOT_FOUND, or leaves out the kind of fact asked, but a top-2 "
+        "evidence unit holds that kind of fact and scores at least this, it is asked once more from that "
+        "unit alone, without the option to refuse (small models refuse answerable questions).")
+    query_llm_max_unplaced: int = Field(
+        2, description="The LLM fills a record query only when the rules left at most this many content "
+        "words unplaced (more: the question is about prose, answered without the extra generation).")
+    max_llm_calls: int = Field(2, description="Generations per answer at most (the first answer and one "
+                               "retry); the record-query parse counts as one.")
+    verify: dict[str, VerifyThresholds] = Field(
+        default_factory=lambda: {"en": VerifyThresholds(), "ko": VerifyThresholds()},
+        description="Per answer language: the soft thresholds a sentence must meet to be 'verified' "
+        "(calibrated on evals/verifier_pairs.jsonl, split calib: `assistant eval verifier`).")
+    disabled_steps: list[str] = Field(
+        default_factory=list, description="Decisions switched off (ablation): names of "
+        "assistant.answer.state.ABLATABLE; `assistant eval --without NAME` sets it for one run.")
     max_question_chars: int = Field(2000, description="Longer questions are cut with a notice.")
     default_lang: Lang = Field("en", description="Language for text too short to judge.")
 

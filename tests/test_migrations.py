@@ -39,7 +39,7 @@ EXPECTED_SCHEMA = {
         "    notices_json TEXT NOT NULL DEFAULT '[]',\n"
         "    conversation_id TEXT,\n"
         "    history_json TEXT NOT NULL DEFAULT '[]'\n"
-        ")"
+        ", trace_json TEXT NOT NULL DEFAULT '[]', sentences_json TEXT NOT NULL DEFAULT '[]')"
     ),
     "citations": (
         "CREATE TABLE citations (\n"
@@ -57,7 +57,7 @@ EXPECTED_SCHEMA = {
         "    verified INTEGER NOT NULL CHECK (verified IN (0, 1)),\n"
         "    unverified_numbers_json TEXT NOT NULL DEFAULT '[]',\n"
         "    references_json TEXT NOT NULL DEFAULT '[]'\n"
-        ")"
+        ", support TEXT NOT NULL DEFAULT 'unverified' CHECK (support IN ('verified', 'partial', 'unverified')))"
     ),
     "idx_answers_created_at": ("CREATE INDEX idx_answers_created_at ON answers (created_at)"),
     "idx_answers_language": ("CREATE INDEX idx_answers_language ON answers (language)"),
@@ -78,7 +78,7 @@ EXPECTED_SCHEMA = {
     ),
 }
 
-EXPECTED_MIGRATIONS = ["m001_answers", "m002_citations", "m003_verdicts"]
+EXPECTED_MIGRATIONS = ["m001_answers", "m002_citations", "m003_verdicts", "m004_trace_and_support_states"]
 
 
 def schema(db: sqlite3.Connection) -> dict[str, str]:
@@ -115,7 +115,7 @@ def test_migrate_runs_only_pending(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS[:1])
     assert migrations.migrate(db) == ["m001_answers"]
     monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS)
-    assert migrations.migrate(db) == ["m002_citations", "m003_verdicts"]
+    assert migrations.migrate(db) == ["m002_citations", "m003_verdicts", "m004_trace_and_support_states"]
     assert schema(db) == EXPECTED_SCHEMA
 
 

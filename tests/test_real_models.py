@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from assistant.answer.frame import build_frame, query_for
 from assistant.modelstore import ModelStore
-from assistant.retrieve import build_query
 from tests.fixtures.real import build_real_services, real_profile_settings
 from tests.fixtures.servers import free_port
 
@@ -36,7 +36,7 @@ def _small_ready() -> bool:
     ("What are the four goals of the program?", 8),
 ])
 def test_real_retrieval_finds_the_page(real_services, question, page):
-    query = build_query(question, real_services.settings, top_k=5)
+    query = query_for(build_frame(question), top_k=5)
     hits = real_services.retriever.search(query)
     assert page in [h.page_start for h in hits], [(h.page_start, h.section) for h in hits]
 
@@ -152,6 +152,6 @@ def test_us_code_added_indexed_and_cited(tmp_path_factory, real_services):
         assert any("278s" in c.doc_id or "278s" in c.doc_title for c in ans.citations), \
             [(c.doc_id, c.section) for c in ans.citations]
     # The plan's footnotes citing § 278s now point at the indexed document.
-    hits = services.retriever.search(build_query("2014년 미국 제조 및 혁신법 15 U.S.C. § 278s", services.settings))
+    hits = services.retriever.search(query_for(build_frame("2014년 미국 제조 및 혁신법 15 U.S.C. § 278s")))
     linked = [r for h in hits for r in h.references if r.id == "usc-15-278s"]
     assert linked and linked[0].doc_id and "278s" in linked[0].doc_id

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.retrieve import build_query, document_handles, question_handles
+from assistant.answer.frame import build_frame, query_for
+from assistant.retrieve import document_handles, question_handles
 from assistant.services import build_services
 from assistant.types import CorpusBundle
 from tests.fixtures.corpus import _doc, _p
@@ -36,7 +37,7 @@ def services(test_settings):
 
 
 def _top_doc(services, question: str) -> str:
-    return services.retriever.search(build_query(question, services.settings))[0].doc_id
+    return services.retriever.search(query_for(build_frame(question)))[0].doc_id
 
 
 def test_an_added_document_yields_to_the_plan_unless_named_or_clearly_closer(services):
@@ -56,7 +57,7 @@ def test_an_added_document_yields_to_the_plan_unless_named_or_clearly_closer(ser
 
 def test_dense_search_is_exact_and_respects_filters(services):
     retriever = services.retriever
-    query = build_query("Where is LIFT headquartered?", services.settings)
+    query = query_for(build_frame("Where is LIFT headquartered?"))
     qvec = retriever.embed_query(query)
     ranked = retriever.dense(query, 10, qvec)
     snap = retriever.snapshot

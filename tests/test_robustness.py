@@ -55,7 +55,7 @@ def test_cli_bad_input(cli_home, monkeypatch, name):
     if name in ("japanese", "spanish"):
         assert data["language"] == "en" and any("English or Korean" in n for n in data["notices"])
     if name == "injection":
-        assert any("ignored" in n or "무시" in n for n in data["notices"])
+        assert any("removed" in n or "제거" in n for n in data["notices"])
 
 
 @pytest.mark.parametrize("name", list(BAD_INPUTS))

@@ -13,13 +13,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from assistant.korean.glossary import glossary
-from assistant.korean.numbers import annotate_ko
+from assistant.knowledge.glossary import glossary
+from assistant.knowledge.records import records
 from assistant.korean.tokens import tokenize
-from assistant.types import Hit
+from assistant.numbers import annotate_ko
+from assistant.types import Hit, InstituteRecord
 
 _WHOLE = {"table_row", "goal", "figure"}
-_INSTITUTES = {e.key for e in glossary().entities if e.kind == "institute"}
+
+
+def _institutes() -> set[str]:
+    return {e.key for e in glossary().entities if e.kind == "institute"}
 
 
 @dataclass
@@ -51,38 +55,37 @@ class EvidenceUnit:
     def prompt_for(self, lang: str) -> str:
         """Prompt text for one answer language: a Table 1 row only in that language's fields
         (half the tokens of the bilingual record, and nothing to mistranslate)."""
-        if self.hit.kind == "table_row" and (row := _table_row_fields(self.quote)):
-            if lang == "en":
-                return (f"{row['name_en']}: technology focus {row['focus_en']}; sponsoring agency "
-                        f"{row['agency_en']}; headquarters {row['hq_en']}; established {row['est_en']}.")
-            agency_ko = glossary().by_key[row["agency"]].ko[0]
-            return (f"{row['name_en']}: 기술 중점 영역 {row['focus_ko']}; 후원 기관 {agency_ko}({row['agency']}); "
-                    f"본사 위치 {row['hq_ko']}; 설립 {row['est_ko']}.")
+        record = records().by_id(self.hit.record) if self.hit.record else None
+        if isinstance(record, InstituteRecord):
+            return institute_line(record, lang)
         return self.prompt_text
 
 
-_ROW = re.compile(
-    r"표 1 연구소: (?P<acr>.+?) \((?P<name_en>.+?); MT: .*?\)\. 기술 중점 영역: (?P<focus_ko>.+?) "
-    r"\(Technology focus: (?P<focus_en>.+?)\)\. 후원 기관: (?P<agency>\S+) \(Sponsoring agency: "
-    r"(?P<agency_en>.+?); MT: .*?\)\. 본사 위치: (?P<hq_ko>.+?) \(Headquarters: (?P<hq_en>.+?)\)\. "
-    r"설립: (?P<est_ko>.+?) \(Established: (?P<est_en>.+?)\)\.")
+def institute_line(r: InstituteRecord, lang: str) -> str:
+    """One Table 1 record as one sentence in one language, with the real names."""
+    gl = glossary()
+    if lang == "en":
+        return (f"{r.acronym} ({r.full_name_en}): technology focus {r.focus_en}; sponsoring agency "
+                f"{r.agency} ({gl.by_key[r.agency].name_en}); headquarters {r.hq_en}; established "
+                f"{r.established_en}.")
+    agency_ko = gl.by_key[r.agency].ko[0]
+    return (f"{r.acronym}: 기술 중점 영역 {gl.fix_artifacts(r.focus_ko_mt)}; 후원 기관 {agency_ko}({r.agency}); "
+            f"본사 위치 {r.hq_ko_mt}; 설립 {r.established_ko}.")
 
 
-def _table_row_fields(text: str) -> dict[str, str] | None:
-    m = _ROW.search(text)
-    if not m:
-        return None
-    row = m.groupdict()
-    row["focus_ko"] = glossary().fix_artifacts(row["focus_ko"])
-    row["agency_en"] = f"{row['agency']} ({row['agency_en']})"
-    return row
+@dataclass
+class Selection:
+    units: list[EvidenceUnit]
+    other_rows_skipped: int = 0
+    parts_added: int = 0
 
 
 def select_evidence(hits: list[Hit], sentences: list[list[tuple[str, float]]], query_tokens: list[str],
                     max_units: int, per_chunk: int = 2, unit: str = "sentence",
                     question_entities: set[str] | None = None,
                     with_references: bool = False,
-                    must_hold: list[Callable[[str], bool]] | None = None) -> list[EvidenceUnit]:
+                    must_hold: list[Callable[[str], bool]] | None = None,
+                    skip_other_rows: bool = True) -> Selection:
     """Top units across the given hits; scores mix sentence similarity, lexical overlap, rank.
 
     Each test of ``must_hold`` (the second part of "how many …, and when …?") that no chosen
@@ -94,13 +97,16 @@ def select_evidence(hits: list[Hit], sentences: list[list[tuple[str, float]]], q
                   for h, sents in zip(hits[:max_units], sentences, strict=False)]
         for i, u in enumerate(chosen, start=1):
             u.n = i
-        return chosen
+        return Selection(chosen)
     qset = set(query_tokens)
+    institutes = _institutes()
+    skipped = 0
     asked = question_entities or set()
     candidates: list[EvidenceUnit] = []
     for rank, (hit, sents) in enumerate(zip(hits, sentences, strict=True)):
         prior = 0.03 * (len(hits) - rank) / max(1, len(hits))
-        if hit.kind == "table_row" and asked & _INSTITUTES and not asked & set(hit.entities):
+        if skip_other_rows and hit.kind == "table_row" and asked & institutes and not asked & set(hit.entities):
+            skipped += 1
             continue  # another institute's Table 1 row: its fields would be misattributed
         if hit.kind in _WHOLE or not sents:
             best = max((s for _, s in sents), default=hit.dense_score or 0.0)
@@ -137,8 +143,26 @@ def select_evidence(hits: list[Hit], sentences: list[list[tuple[str, float]]], q
     for i, unit in enumerate(chosen, start=1):
         unit.n = i
         unit.with_references = with_references
-    return chosen
+    return Selection(chosen, skipped, len(extras))
 
 
 def _same(a: str, b: str) -> bool:
     return re.sub(r"\s+", "", a) == re.sub(r"\s+", "", b)
+
+
+def holds_kind(kind: str | None, text: str) -> bool:
+    """The text states a fact of this kind: a quantity of the kind's units, a place, a person."""
+    from assistant.answer.claims import person_names
+    from assistant.answer.frame import UNITS_OF_KIND
+    from assistant.knowledge.lexicon import lexicon
+    from assistant.numbers import find_quantities
+
+    if kind is None:
+        return False
+    if kind == "place":
+        return bool(glossary().place_matches(text))
+    if kind == "person":
+        titles = "|".join(re.escape(t) for t in lexicon().ko.person_titles)
+        return bool(person_names(text) or re.search(rf"[가-힣]{{2,4}} (?:{titles})", text))
+    units = UNITS_OF_KIND.get(kind)
+    return bool(units) and any(q.unit in units for q in find_quantities(text))

@@ -10,26 +10,23 @@ from __future__ import annotations
 
 import re
 
-from assistant.answer.evidence import EvidenceUnit
-from assistant.answer.slots import holds_asked_quantity
-from assistant.korean.glossary import glossary
-
-_FIELD = re.compile(r"\((Technology focus|Sponsoring agency|Headquarters|Established): ([^()]*(?:\([^()]*\)[^()]*)*)\)")
-_NAME = re.compile(r"표 1 연구소: (.+?) \((.+?); MT:")
-_GOAL = re.compile(r"\((Goal \d: [^)]*)\)")
+from assistant.answer.evidence import EvidenceUnit, holds_kind
+from assistant.answer.frame import QuestionFrame
+from assistant.knowledge.glossary import glossary
+from assistant.knowledge.records import records
+from assistant.types import GoalRecord, InstituteRecord
 
 
 def english_record(unit: EvidenceUnit) -> str | None:
-    """English rendering of a Table 1 row or Table 2 goal, from its English field values."""
-    text = unit.quote
-    if unit.hit.kind == "table_row" and (m := _NAME.search(text)):
-        fields = {k: re.sub(r";\s*MT:.*$", "", v).strip().rstrip(";") for k, v in _FIELD.findall(text)}
-        parts = [f"{label.lower()}: {fields[label]}" for label in
-                 ("Headquarters", "Established", "Sponsoring agency", "Technology focus") if label in fields]
-        return f"{m.group(2)} — {'; '.join(parts)} [{unit.n}]."
-    if unit.hit.kind == "goal" and (g := _GOAL.search(text)):
-        objectives = re.findall(r"\((Objective \d\.\d: [^)]*)\)", text)
-        return f"{g.group(1)}. Objectives: {'; '.join(objectives)} [{unit.n}]."
+    """English rendering of a Table 1 row or Table 2 goal, from its record's English values."""
+    record = records().by_id(unit.hit.record) if unit.hit.record else None
+    if isinstance(record, InstituteRecord):
+        return (f"{record.acronym} ({record.full_name_en}) — headquarters: {record.hq_en}; established: "
+                f"{record.established_en}; sponsoring agency: {record.agency}; technology focus: "
+                f"{record.focus_en} [{unit.n}].")
+    if isinstance(record, GoalRecord):
+        objectives = "; ".join(f"Objective {o.number}: {o.title_en}" for o in record.objectives)
+        return f"Goal {record.number}: {record.title_en}. Objectives: {objectives} [{unit.n}]."
     return None
 
 
@@ -49,26 +46,17 @@ def render_unit(unit: EvidenceUnit, lang: str) -> str:
     return f"{text} [{unit.n}]."
 
 
-# Questions about a Table 1 field: the institute's row answers them, not a sentence that
-# merely mentions the institute near a place name or a year.
-_TABLE_FIELD = re.compile(r"headquarter|located|based|where is|founded|established|sponsor|agency|focus|"
-                          r"본사|위치|어디|설립|후원|기관|중점", re.I)
-
-
-def _answers_question(unit: EvidenceUnit, question: str) -> bool:
-    if unit.hit.kind == "table_row" and _TABLE_FIELD.search(question):
-        return True
-    return holds_asked_quantity(question, unit.quote)
-
-
-def compose(units: list[EvidenceUnit], lang: str, max_sentences: int = 2, question: str = "") -> str:
+def compose(units: list[EvidenceUnit], lang: str, frame: QuestionFrame | None = None,
+            max_sentences: int = 2) -> str:
     """The top unit, plus the next one when it scores almost as well and adds a passage.
-    A unit that holds what the question asks for (its Table 1 field, an amount, a year)
+    A unit that holds the kind of fact the question asks for (a place, an amount, a year …)
     goes first; the rest keep their evidence order."""
     if not units:
         return ""
-    if question:
-        units = sorted(units, key=lambda u: not _answers_question(u, question))
+    kind = frame.main_kind if frame else None
+    if kind:
+        units = sorted(units, key=lambda u: not holds_kind(kind, u.prompt_for("en") if u.hit.kind == "table_row"
+                                                           else u.quote))
     chosen = [units[0]]
     for u in units[1:]:
         if len(chosen) >= max_sentences:

@@ -1,4 +1,9 @@
-"""Question hygiene: bad input gets a clear message in the asker's language, never a crash."""
+"""Question hygiene at the edge: bad input gets a clear message in the asker's language.
+
+Control characters and lone surrogates are removed, overlong questions cut, and sentences that
+give the assistant instructions ("ignore the rules above …", lexicon ``injection``) are removed
+from the question; what was done is returned as notice keys (assistant.answer.messages).
+"""
 
 from __future__ import annotations
 
@@ -6,36 +11,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-# Instructions aimed at the assistant inside a question (or a document). They are kept as
-# question text (the prompt treats the question as data) and the user is told they were
-# ignored; the answer rules do not change.
-_INJECTION = re.compile(
-    r"(ignore|disregard|forget)\s+(all\s+|any\s+|the\s+)?(previous|prior|above|earlier|your)\s+"
-    r"(instructions?|rules?|prompts?)|system prompt|you are now|act as|jailbreak|developer mode|"
-    r"이전\s*(지시|지침|명령)|(지시|지침|규칙)(을|를)?\s*무시|시스템\s*프롬프트",
-    re.IGNORECASE,
-)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+from assistant.knowledge.lexicon import lexicon
 
-MESSAGES = {
-    "empty": {"en": "Please type a question about the Manufacturing USA strategic plan.",
-              "ko": "Manufacturing USA 전략 계획에 대한 질문을 입력해 주세요."},
-    "binary": {"en": "This looks like binary data, not a question. Please type your question as text.",
-               "ko": "질문이 아니라 이진 데이터로 보입니다. 질문을 글자로 입력해 주세요."},
-    "truncated": {"en": "Your question was very long; only its first {n} characters were used.",
-                  "ko": "질문이 너무 길어 앞의 {n}자만 사용했습니다."},
-    "injection": {"en": "Instructions inside the question were ignored; it was answered as a question "
-                        "about the plan.",
-                  "ko": "질문 안의 지시문은 무시하고 계획에 대한 질문으로만 답했습니다."},
-    "control": {"en": "Control characters were removed from the question.",
-                "ko": "질문에서 제어 문자를 제거했습니다."},
-    "other_language": {"en": "I answer in English or Korean; this answer is in English.",
-                       "ko": "영어 또는 한국어로만 답합니다. 이 답변은 영어입니다."},
-}
-
-
-def message(key: str, lang: str, **kw: object) -> str:
-    return MESSAGES[key]["ko" if lang == "ko" else "en"].format(**kw)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\ud800-\udfff]")
+_SENTENCE = re.compile(r"[^.!?。\n]+[.!?。]*")
 
 
 @dataclass
@@ -44,6 +23,25 @@ class CleanQuestion:
     problem: str | None = None  # "empty" | "binary": nothing to answer
     notices: list[str] = field(default_factory=list)  # message keys
     injection: bool = False
+
+
+def remove_instructions(text: str) -> tuple[str, bool]:
+    """Drop every sentence that holds an instruction to the assistant."""
+    lex = lexicon()
+    kept, removed = [], False
+    for m in _SENTENCE.finditer(text):
+        part = m.group(0)
+        if any(x.injection.search(part) for x in lex.both()):
+            removed = True
+            continue
+        kept.append(part)
+    return re.sub(r"\s+", " ", " ".join(p.strip() for p in kept)).strip(), removed
+
+
+def clean_text(raw: str) -> tuple[str, bool]:
+    """Remove control characters and lone surrogates (a question may arrive with either)."""
+    controls = len(_CONTROL.findall(raw))
+    return (_CONTROL.sub(" ", raw) if controls else raw), bool(controls)
 
 
 def clean_question(raw: str | bytes | None, max_chars: int) -> CleanQuestion:
@@ -59,8 +57,8 @@ def clean_question(raw: str | bytes | None, max_chars: int) -> CleanQuestion:
     printable = sum(1 for ch in raw if ch.isprintable() or ch in "\n\t")
     if raw and (controls / max(1, len(raw)) > 0.2 or printable / len(raw) < 0.7):
         return CleanQuestion("", "binary")
-    text = _CONTROL.sub(" ", raw) if controls else raw
-    if controls:
+    text, had_controls = clean_text(raw)
+    if had_controls:
         notices.append("control")
     text = unicodedata.normalize("NFC", text)
     text = re.sub(r"\s+", " ", text).strip()
@@ -69,7 +67,9 @@ def clean_question(raw: str | bytes | None, max_chars: int) -> CleanQuestion:
     if len(text) > max_chars:
         text = text[:max_chars].rsplit(" ", 1)[0] or text[:max_chars]
         notices.append("truncated")
-    injection = bool(_INJECTION.search(text))
+    text, injection = remove_instructions(text)
     if injection:
         notices.append("injection")
+        if not re.search(r"\w", text):
+            return CleanQuestion("", "empty", notices, True)
     return CleanQuestion(text, None, notices, injection)

@@ -1,0 +1,103 @@
+"""When the rules are unsure: the local LLM fills the record query as JSON under a grammar that
+enumerates every allowed field and value (never free text); the result is validated before use.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from assistant.answer.frame import QuestionFrame
+from assistant.answer.records.query import FIELDS, SPONSORS, RecordParse, RecordQuery, YearFilter
+from assistant.components.llm import Generator
+from assistant.knowledge.records import records
+from assistant.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+SYSTEM = (
+    "You map a question about the Manufacturing USA institutes to a query over Table 1 (17 institutes: "
+    "acronym, technology focus, sponsoring agency DoD/DOE/DOC, headquarters state, year established), "
+    "Table 2 (4 goals, 13 objectives) or the 9 partner agencies. Answer with JSON only. "
+    'Use "route": "prose" when the question asks anything the tables do not hold (funding, members, '
+    "projects, results, people, reports, how to join, what an institute did)."
+)
+
+
+def _alts(values: list[str]) -> str:
+    return " | ".join(json.dumps(v) for v in values)
+
+
+def grammar() -> str:
+    recs = records()
+    states = sorted({loc.state for r in recs.institutes for loc in r.locations})
+    years = sorted({str(r.year) for r in recs.institutes})
+    institutes = [r.acronym for r in recs.institutes]
+    return "\n".join([
+        'root ::= "{" "\\"route\\": " route ", \\"table\\": " table ", \\"action\\": " action '
+        '", \\"field\\": " field ", \\"agency\\": " agency ", \\"state\\": " state ", \\"year\\": " year '
+        '", \\"year_op\\": " yop ", \\"institute\\": " inst ", \\"goal\\": " goal "}"',
+        f"route ::= {_alts(['records', 'prose'])}",
+        f"table ::= {_alts(['institutes', 'goals', 'objectives', 'agencies'])}",
+        f"action ::= {_alts(['list', 'count', 'lookup', 'first', 'last', 'most'])}",
+        f"field ::= {_alts([*FIELDS, 'none'])}",
+        f"agency ::= {_alts([*SPONSORS, 'none'])}",
+        f"state ::= {_alts([*states, 'none'])}",
+        f"year ::= {_alts([*years, 'none'])}",
+        f"yop ::= {_alts(['eq', 'before', 'after', 'none'])}",
+        f"inst ::= {_alts([*institutes, 'none'])}",
+        f"goal ::= {_alts(['1', '2', '3', '4', 'none'])}",
+    ])
+
+
+EXAMPLE_Q = "Which DOE institutes were founded after 2015?"
+EXAMPLE_A = ('{"route": "records", "table": "institutes", "action": "list", "field": "none", "agency": "DOE", '
+             '"state": "none", "year": "2015", "year_op": "after", "institute": "none", "goal": "none"}')
+
+
+def to_query(data: dict) -> RecordQuery | None:
+    """Validate the LLM's JSON into a RecordQuery (None: prose, or nothing usable)."""
+    if data.get("route") != "records":
+        return None
+    table, action = data.get("table"), data.get("action")
+
+    def val(key: str) -> str | None:
+        v = data.get(key)
+        return None if v in (None, "none") else str(v)
+
+    year = None
+    if val("year"):
+        op = val("year_op") or "eq"
+        year = YearFilter(op=op if op in ("eq", "before", "after") else "eq", year=int(val("year") or 0))
+    try:
+        if table == "institutes":
+            inst = [val("institute")] if val("institute") else []
+            field_ = val("field")
+            if action == "lookup" and not inst:
+                return None
+            return RecordQuery(table="institutes", action=action, fields=[field_] if field_ else [],
+                               institutes=inst, agency=val("agency"), states=[val("state")] if val("state") else [],
+                               year=year)
+        if table == "agencies":
+            return RecordQuery(table="agencies", action="most" if action == "most" else
+                               ("count" if action == "count" else "list"))
+        if table in ("goals", "objectives"):
+            goal = int(val("goal")) if val("goal") else None
+            return RecordQuery(table=table, action="count" if action == "count" else
+                               ("lookup" if table == "goals" and goal else "list"), goal=goal)
+    except (ValueError, TypeError) as exc:
+        logger.info("record query from the LLM rejected: %s", exc)
+    return None
+
+
+def llm_record_query(gen: Generator, frame: QuestionFrame, parse: RecordParse, settings: Settings) -> RecordQuery | None:
+    messages = [{"role": "system", "content": SYSTEM},
+                {"role": "user", "content": EXAMPLE_Q}, {"role": "assistant", "content": EXAMPLE_A},
+                {"role": "user", "content": frame.text}]
+    use_grammar = settings.llm.use_grammar and gen.supports_grammar
+    raw = "".join(gen.stream(messages, 120, grammar() if use_grammar else None))
+    try:
+        data = json.loads(raw[raw.find("{"): raw.rfind("}") + 1])
+    except ValueError:
+        return None
+    return to_query(data) if isinstance(data, dict) else None

@@ -1,0 +1,23 @@
+"""Step ``input``: the edge policy on the question (cleaning, length cap, instructions removed)."""
+
+from __future__ import annotations
+
+from assistant.answer.inputs import clean_question
+from assistant.answer.state import AnswerState, Deps
+from assistant.answer.trace import Code, Step
+
+_NOTICE_CODES = {"control": Code.INPUT_CONTROL_REMOVED, "truncated": Code.INPUT_TRUNCATED,
+                 "injection": Code.INPUT_INJECTION_REMOVED, "history_trimmed": Code.INPUT_HISTORY_TRIMMED}
+
+
+def run(state: AnswerState, deps: Deps) -> None:
+    clean = clean_question(state.question, deps.settings.answer.max_question_chars)
+    state.text = clean.text
+    state.notices.extend(clean.notices)
+    for key in clean.notices:
+        state.note(Step.INPUT, _NOTICE_CODES[key])
+    if clean.problem:
+        state.problem = clean.problem
+        state.note(Step.INPUT, Code.INPUT_EMPTY if clean.problem == "empty" else Code.INPUT_BINARY)
+        return
+    state.note(Step.INPUT, Code.INPUT_OK)

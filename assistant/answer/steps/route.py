@@ -1,0 +1,55 @@
+"""Step ``route``: does the question ask for records of the plan's tables (a lookup, a list, a
+count, a superlative), for prose, or for both (a two-part question with one part of each)?
+
+The rules parse a record query; when they are unsure (words they cannot place) the LLM fills
+the query under a grammar of the allowed fields and values (``query_llm``), else prose.
+"""
+
+from __future__ import annotations
+
+from assistant.answer.frame import build_frame
+from assistant.answer.records.llm_parse import llm_record_query
+from assistant.answer.records.query import parse_record_query
+from assistant.answer.state import AnswerState, Deps
+from assistant.answer.trace import Code, Step
+
+
+def run(state: AnswerState, deps: Deps) -> None:
+    frame = state.frame
+    assert frame is not None
+    if not state.enabled("records"):
+        state.note(Step.ROUTE, Code.ROUTE_PROSE, "records route switched off")
+        return
+    whole = parse_record_query(frame)
+    if whole.confidence == "sure":
+        state.record_query = whole.query
+        state.route = "records"
+        state.note(Step.ROUTE, Code.QUERY_RULES, whole.query.model_dump_json(exclude_defaults=True))
+        state.note(Step.ROUTE, Code.ROUTE_RECORDS)
+        return
+    if len(frame.parts) == 2:
+        parses = [parse_record_query(frame, part) for part in frame.parts]
+        sure = [i for i, p in enumerate(parses) if p.confidence == "sure"]
+        if len(sure) == 1 and parses[1 - sure[0]].confidence == "none":
+            state.record_query = parses[sure[0]].query
+            state.route = "both"
+            rest = frame.parts[1 - sure[0]]
+            state.frame = build_frame(rest, frame.history, deps.settings.answer.default_lang)
+            state.note(Step.ROUTE, Code.QUERY_RULES, state.record_query.model_dump_json(exclude_defaults=True))
+            state.note(Step.ROUTE, Code.ROUTE_BOTH, f"records: {frame.parts[sure[0]]!r}; prose: {rest!r}")
+            return
+    parse = whole
+    if parse.confidence == "unsure" and state.enabled("query_llm") and \
+            len(parse.unexplained) <= deps.settings.answer.query_llm_max_unplaced:
+        gen = deps.generator(state.mode)
+        if gen is not None and state.llm_calls < deps.settings.answer.max_llm_calls - 1:
+            state.llm_calls += 1
+            query = llm_record_query(gen, frame, parse, deps.settings)
+            if query is not None:
+                state.record_query = query
+                state.route = "records"
+                state.note(Step.ROUTE, Code.QUERY_LLM, query.model_dump_json(exclude_defaults=True))
+                state.note(Step.ROUTE, Code.ROUTE_RECORDS)
+                return
+            state.note(Step.ROUTE, Code.QUERY_LLM_REJECTED, f"unplaced words: {' '.join(parse.unexplained[:6])}")
+    state.note(Step.ROUTE, Code.ROUTE_PROSE, f"records parse: {parse.confidence}")
