@@ -7,12 +7,17 @@ from pathlib import Path
 
 import click
 
+from assistant import paths
 from assistant.cli import AppContext, Group, _echo_json, cli, pass_app
 
 
 @cli.group(cls=Group, invoke_without_command=True)
-@click.option("--questions", type=click.Path(exists=True, dir_okay=False), default="evals/questions.jsonl",
-              show_default=True)
+@click.option("--questions", type=click.Path(exists=True, dir_okay=False), multiple=True,
+              help="Question file(s) (default: the dev set evals/questions.jsonl and the frozen test set "
+                   "evals/questions-test.jsonl).")
+@click.option("--split", type=click.Choice(["dev", "test", "all"]), default="all", show_default=True)
+@click.option("--without", "without", multiple=True,
+              help="Switch a pipeline decision off for this run (ablation), e.g. --without gate_kind.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Output folder (default: runs/<timestamp>).")
 @click.option("--mode", type=click.Choice(["local", "openai", "extractive", "fake"]),
@@ -21,20 +26,26 @@ from assistant.cli import AppContext, Group, _echo_json, cli, pass_app
 @click.option("--limit", type=int, help="Only the first N questions (smoke runs).")
 @click.option("--report/--no-report", default=True, help="Write report.html beside metrics.json.")
 @click.pass_context
-def eval_cmd(ctx: click.Context, questions: str, out_dir: str | None, mode: str | None, no_retrieval: bool,
-             limit: int | None, report: bool) -> None:
+def eval_cmd(ctx: click.Context, questions: tuple[str, ...], split: str, without: tuple[str, ...],
+             out_dir: str | None, mode: str | None, no_retrieval: bool, limit: int | None, report: bool) -> None:
     """Score retrieval (and answers with --mode) on an eval-format question file."""
     if ctx.invoked_subcommand is not None:
         return
     from datetime import UTC, datetime
 
-    from evals.dataset import load_questions
+    from assistant.answer.state import ABLATABLE
+    from evals.dataset import DEFAULT_FILES, load_question_files
     from evals.run import run_eval
 
+    if unknown := sorted(set(without) - set(ABLATABLE)):
+        raise click.BadParameter(f"unknown step {', '.join(unknown)}; known: {', '.join(ABLATABLE)}",
+                                 param_hint="--without")
     app: AppContext = ctx.find_object(AppContext)
-    qs = load_questions(Path(questions))[:limit] if limit else load_questions(Path(questions))
+    files = [Path(p) for p in questions] or [paths.project_root() / f for f in DEFAULT_FILES]
+    qs = [q for q in load_question_files(files) if split == "all" or q.split == split]
+    qs = qs[:limit] if limit else qs
     out = Path(out_dir or f"runs/{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}")
-    metrics = run_eval(app.services, qs, out, mode=mode, retrieval=not no_retrieval)
+    metrics = run_eval(app.services, qs, out, mode=mode, retrieval=not no_retrieval, disabled=without)
     if report:
         try:
             from evals.report import write_report
@@ -42,7 +53,11 @@ def eval_cmd(ctx: click.Context, questions: str, out_dir: str | None, mode: str 
             write_report(out)
         except ImportError:  # pragma: no cover - report module missing in a trimmed install
             pass
-    click.echo(json.dumps({k: metrics.get(k) for k in ("retrieval", "answers")}, ensure_ascii=False, indent=1))
+    brief = {k: {g: v for g, v in (metrics.get(k) or {}).items() if g in ("dev", "test", "all")}
+             for k in ("answers",)}
+    brief["retrieval"] = {m: {g: v for g, v in r.items() if g in ("dev", "test")}
+                          for m, r in (metrics.get("retrieval") or {}).items()}
+    click.echo(json.dumps(brief, ensure_ascii=False, indent=1))
     click.echo(f"written: {out}/metrics.json")
 
 
@@ -95,3 +110,37 @@ def bench_cmd(app: AppContext, out_file: str, modes: str, questions: str, limit:
     Path(out_file).parent.mkdir(parents=True, exist_ok=True)
     Path(out_file).write_text(json.dumps(result, ensure_ascii=False, indent=1))
     click.echo(json.dumps(result, ensure_ascii=False, indent=1))
+
+
+@eval_cmd.command("verifier")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), default="runs/verifier.json", show_default=True)
+@click.option("--target-precision", default=0.95, show_default=True)
+@pass_app
+def eval_verifier(app: AppContext, out_file: str, target_precision: float) -> None:
+    """Precision/recall of 'verified' on the labelled sentence-passage pairs; calibrates the
+    verifier's similarity and coverage thresholds on their calib split."""
+    from assistant.answer.claims import Thresholds
+    from evals.verifier import run_verifier_eval
+
+    cfg = app.settings.answer
+    current = {lang: Thresholds(t.min_similarity, t.min_coverage) for lang, t in cfg.verify.items()}
+    result = run_verifier_eval(app.services.embedder, current, Path(out_file), target_precision)
+    brief = {k: v for k, v in result.items() if k not in ("configured_rows", "calibrated_rows", "grid")}
+    for name in ("configured_scores", "calibrated_scores"):
+        brief[name] = {g: {m: x for m, x in sc.items() if m != "by_kind"} for g, sc in brief[name].items()}
+    click.echo(json.dumps(brief, ensure_ascii=False, indent=1))
+    click.echo(f"written: {out_file}")
+
+
+@eval_cmd.command("rescore")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
+@click.option("--questions", type=click.Path(exists=True, dir_okay=False), multiple=True)
+def eval_rescore(run_dir: str, out_dir: str, questions: tuple[str, ...]) -> None:
+    """Re-score a run's stored answers with the current metrics and question files."""
+    from evals.dataset import DEFAULT_FILES, load_question_files
+    from evals.rescore import rescore_run
+
+    files = [Path(p) for p in questions] or [paths.project_root() / f for f in DEFAULT_FILES]
+    metrics = rescore_run(Path(run_dir), load_question_files(files), Path(out_dir))
+    click.echo(json.dumps({g: metrics["answers"].get(g) for g in ("dev", "test")}, ensure_ascii=False, indent=1))

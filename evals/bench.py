@@ -295,7 +295,7 @@ def bench_index(services) -> dict[str, Any]:  # noqa: ANN001
 
 
 def bench_retrieval(services, questions: list) -> dict[str, Any]:  # noqa: ANN001
-    from assistant.retrieve import build_query
+    from assistant.answer.frame import build_frame, query_for
 
     retriever = services.retriever
     t0 = time.perf_counter()
@@ -304,7 +304,7 @@ def bench_retrieval(services, questions: list) -> dict[str, Any]:  # noqa: ANN00
     embed, search, total = [], [], []
     for q in tqdm(questions, desc="retrieval", file=sys.stderr):
         t0 = time.perf_counter()
-        query = build_query(q.question, services.settings, q.history)
+        query = query_for(build_frame(q.question, q.history, services.settings.answer.default_lang))
         qvec = retriever.embed_query(query)
         t1 = time.perf_counter()
         retriever.search(query, qvec=qvec)

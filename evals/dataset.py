@@ -20,6 +20,7 @@ class AlsoEvidence(BaseModel):
 
 class EvalQuestion(BaseModel):
     id: str
+    split: str = Field("dev", description="dev: may be tuned on; test: frozen, never tuned on.")
     lang: str
     question: str
     history: list[Turn] = Field(default_factory=list)
@@ -33,6 +34,21 @@ class EvalQuestion(BaseModel):
     def golds(self) -> list[tuple[str, int | None]]:
         """(evidence, page) of every passage that states the answer, the main one first."""
         return [(self.evidence, self.page)] + [(a.evidence, a.page) for a in self.also_evidence]
+
+
+DEFAULT_FILES = ("evals/questions.jsonl", "evals/questions-test.jsonl")
+
+
+def load_question_files(paths: list[Path]) -> list[EvalQuestion]:
+    """Several question files as one set (ids must stay unique)."""
+    out: list[EvalQuestion] = []
+    for path in paths:
+        out.extend(load_questions(path))
+    ids = [q.id for q in out]
+    if len(set(ids)) != len(ids):
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        raise AssistantError(f"question ids appear twice: {', '.join(dup[:5])}")
+    return out
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:

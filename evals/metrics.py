@@ -46,10 +46,21 @@ def retrieval_scores(relevance: list[bool], ks: tuple[int, ...] = (1, 3, 5, 10))
     return out
 
 
+def key_present(alt: str, answer: str) -> bool:
+    """Case-insensitive; a key that starts or ends with a Latin letter or digit must not sit
+    inside a longer word or number ("DOE" is not in "does", "17" not in "2017"). Korean keys are
+    substrings (particles are glued to nouns)."""
+    a = re.sub(r"\s+", " ", alt.strip())
+    if not a:
+        return False
+    left = r"(?<![A-Za-z0-9])" if re.match(r"[A-Za-z0-9]", a) else ""
+    right = r"(?![A-Za-z0-9])" if re.search(r"[A-Za-z0-9]$", a) else ""
+    return re.search(left + re.escape(a) + right, re.sub(r"\s+", " ", answer), re.IGNORECASE) is not None
+
+
 def key_facts_matched(answer: str, keys: list[list[str]]) -> tuple[bool, list[list[str]]]:
-    """Every inner list must be matched by one alternative (case-insensitive substring)."""
-    low = answer.lower()
-    missed = [alts for alts in keys if not any(a.lower() in low for a in alts)]
+    """Every inner list must be matched by one of its alternatives (:func:`key_present`)."""
+    missed = [alts for alts in keys if not any(key_present(a, answer) for a in alts)]
     return not missed, missed
 
 

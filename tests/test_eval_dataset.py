@@ -9,7 +9,7 @@ import pytest
 
 from assistant.corpus.plan import parse_plan
 from assistant.paths import project_root
-from evals.dataset import load_questions
+from evals.dataset import load_question_files, load_questions
 from evals.metrics import evidence_overlap
 
 ROOT = project_root()
@@ -17,7 +17,7 @@ ROOT = project_root()
 
 @pytest.fixture(scope="module")
 def questions():
-    return load_questions(ROOT / "evals" / "questions.jsonl")
+    return load_question_files([ROOT / "evals" / "questions.jsonl", ROOT / "evals" / "questions-test.jsonl"])
 
 
 def test_standalone_checker_passes():
@@ -47,13 +47,14 @@ def test_every_gold_evidence_is_on_its_page_in_our_page_map(questions):
         best = max(pages, key=lambda n: evidence_overlap(q.evidence, pages[n]))
         if evidence_overlap(q.evidence, pages[best]) < 0.6 or best != q.page:
             wrong.append((q.id, q.page, best))
-        # Repeated facts (a goal in Table 2 and in its own section) may be on several pages.
-        wrong += [(q.id, a.page, "also") for a in q.also_evidence if evidence_overlap(a.evidence, pages[a.page]) < 0.85]
+        # Repeated facts (a goal in Table 2 and in its own section) may be on several pages; a row
+        # of Table 1 is rebuilt as a record, so it is matched like the main evidence (on its page).
+        wrong += [(q.id, a.page, "also") for a in q.also_evidence if evidence_overlap(a.evidence, pages[a.page]) < 0.6]
     assert wrong == []
 
 
 def test_checker_rejects_also_evidence_on_the_wrong_page(tmp_path):
-    line = {"id": "en-001", "lang": "en", "question": "How many Manufacturing USA institutes are there today?",
+    line = {"id": "en-001", "split": "dev", "lang": "en", "question": "How many Manufacturing USA institutes are there today?",
             "answerable": True, "answer_keys": [["17"]], "evidence": "에너지부(DOE)가 후원하는 미국 제조 연구소는 17개입니다",
             "page": 1, "type": "number",
             "also_evidence": [{"evidence": "현재 17개 연구소와 9개의 후원 및 참여 연방 기관", "page": 3}]}
@@ -84,3 +85,28 @@ def test_a_citation_of_another_passage_stating_the_fact_is_correct():
                           timings=timings)
     row = score_answer(q, ans)
     assert row["citation_correct"] == 1 and row["citation_correct_strict"] == 0 and row["correct"]
+
+
+TEST_SET_SHA256 = "240530b8d11d3fc17764c9fc2a081b29cced67a4f84269995a865f19575d3398"
+
+
+def test_the_test_split_is_frozen():
+    """The test questions were written once, from the plan alone, before the pipeline changed;
+    tuning on them would make the figures lie. New questions go to the dev file."""
+    import hashlib
+
+    data = (ROOT / "evals" / "questions-test.jsonl").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == TEST_SET_SHA256
+    assert all(q.split == "test" for q in load_questions(ROOT / "evals" / "questions-test.jsonl"))
+    assert all(q.split == "dev" for q in load_questions(ROOT / "evals" / "questions.jsonl"))
+
+
+def test_both_splits_cover_every_category_and_both_languages(questions):
+    for split in ("dev", "test"):
+        sel = [q for q in questions if q.split == split]
+        assert {q.lang for q in sel} == {"en", "ko"}
+        assert {"fact", "number", "table", "footnote", "list", "structured", "followup", "unanswerable"} <= \
+            {q.type for q in sel}
+    test = [q for q in questions if q.split == "test"]
+    assert len(test) >= 80 and abs(sum(q.lang == "ko" for q in test) - len(test) / 2) <= 2
+    assert sum(q.type == "structured" for q in questions) >= 40
