@@ -18,7 +18,7 @@ import click
 from assistant import __version__, paths
 from assistant.errors import AssistantError
 from assistant.settings import Settings, load_settings
-from assistant.types import EvidenceEvent, FinalEvent, TokenEvent, Turn
+from assistant.types import EvidenceEvent, FinalEvent, ResetEvent, TokenEvent, Turn
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -318,6 +318,11 @@ def _print_answer_stream(events, show_sources: bool = True) -> None:  # noqa: AN
         elif isinstance(event, TokenEvent):
             streamed += event.text
             click.echo(event.text, nl=False)
+        elif isinstance(event, ResetEvent):
+            click.echo()
+            click.secho("(draft did not match its sources; rewriting from the strongest passage)",
+                        fg="bright_black", err=True)
+            streamed = ""
         elif isinstance(event, FinalEvent):
             a = event.answer
             if streamed.strip() != a.answer.strip():
@@ -331,7 +336,7 @@ def _print_answer_stream(events, show_sources: bool = True) -> None:  # noqa: AN
                 click.secho(f"note: {note}", fg="yellow")
             if show_sources:
                 for c in a.citations or a.related:
-                    mark = "verified" if c.verified else "unverified"
+                    mark = c.support if a.citations else "related"
                     click.echo(f"  [{c.n}] {c.doc_title[:40]} {c.page_label}, {c.section[:60]} ({mark})")
                     click.echo(f"      “{c.quote[:200]}”")
                     for r in c.references:

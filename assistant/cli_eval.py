@@ -144,3 +144,27 @@ def eval_rescore(run_dir: str, out_dir: str, questions: tuple[str, ...]) -> None
     files = [Path(p) for p in questions] or [paths.project_root() / f for f in DEFAULT_FILES]
     metrics = rescore_run(Path(run_dir), load_question_files(files), Path(out_dir))
     click.echo(json.dumps({g: metrics["answers"].get(g) for g in ("dev", "test")}, ensure_ascii=False, indent=1))
+
+
+@eval_cmd.command("ablate")
+@click.option("--mode", type=click.Choice(["local", "openai", "extractive", "fake"]), required=True)
+@click.option("--steps", default="all", show_default=True, help="Comma-separated decisions to switch off, or all.")
+@click.option("--split", type=click.Choice(["dev", "test", "all"]), default="all", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
+@click.option("--baseline", type=click.Path(exists=True, file_okay=False),
+              help="A finished run with the same mode and no step off (skips the baseline run).")
+@pass_app
+def eval_ablate(app: AppContext, mode: str, steps: str, split: str, out_dir: str, baseline: str | None) -> None:
+    """Run the question set once per decision switched off; writes OUT/ablation.json (how often
+    each decision fired on test, and the accuracy without it) and the baseline's report."""
+    from assistant.answer.state import ABLATABLE
+    from evals.ablation import run_ablation
+    from evals.dataset import DEFAULT_FILES, load_question_files
+
+    names = list(ABLATABLE) if steps == "all" else [s.strip() for s in steps.split(",") if s.strip()]
+    if unknown := sorted(set(names) - set(ABLATABLE)):
+        raise click.BadParameter(f"unknown step {', '.join(unknown)}", param_hint="--steps")
+    qs = [q for q in load_question_files([paths.project_root() / f for f in DEFAULT_FILES])
+          if split == "all" or q.split == split]
+    result = run_ablation(app.services, qs, mode, names, Path(out_dir), Path(baseline) if baseline else None)
+    click.echo(json.dumps({k: v for k, v in result.items() if k != "runs"}, ensure_ascii=False, indent=1))

@@ -21,6 +21,7 @@ KS = (1, 3, 5, 10)
 RETRIEVAL_METRICS = [f"hit@{k}" for k in KS] + ["mrr@10", "ndcg@10"]
 ANSWER_METRICS = [  # (key, label, kind)
     ("key_fact_accuracy", "Key-fact accuracy", "pct"),
+    ("verified_precision", "Verified citations that cite a gold passage", "pct"),
     ("refusal_accuracy", "Refusal accuracy (unanswerable)", "pct"),
     ("false_refusals", "False refusals", "int"),
     ("language_match", "Language match", "pct"),
@@ -258,24 +259,32 @@ def retrieval_table(metrics: dict) -> str:
     return f'<table class="num"><tr>{head}</tr>{"".join(body)}</table>'
 
 
+def answer_groups(metrics: dict) -> tuple[str, ...]:
+    """The columns of the answers table: dev and test side by side when the run has splits."""
+    answers = metrics.get("answers") or {}
+    split_cols = tuple(g for g in ("dev.en", "dev.ko", "dev", "test.en", "test.ko", "test") if g in answers)
+    return split_cols or LANGS
+
+
 def answers_table(metrics: dict) -> str:
     answers = metrics.get("answers") or {}
-    head = "<tr><th>metric</th>" + "".join(f"<th>{esc(lang)}</th>" for lang in LANGS) + "</tr>"
+    cols = answer_groups(metrics)
+    head = "<tr><th>metric</th>" + "".join(f"<th>{esc(lang)}</th>" for lang in cols) + "</tr>"
     if not answers:
         return (f'<table class="num">{head}<tr><td colspan="4" class="na">n/a — answers were not '
                 f"scored in this run (no --mode)</td></tr></table>")
-    answers = {lang: ({} if (v or {}).get("n") == 0 else v) if lang != "by_type" else v
+    answers = {lang: ({} if (v or {}).get("n") == 0 else v) if lang not in ("by_type", "steps") else v
                for lang, v in answers.items()}  # no question of a language: n/a, not 0
     body = ["<tr><td>questions</td>" + "".join(
-        f"<td>{fmt((answers.get(lang) or {}).get('n', 0), 'int')}</td>" for lang in LANGS) + "</tr>"]
+        f"<td>{fmt((answers.get(lang) or {}).get('n', 0), 'int')}</td>" for lang in cols) + "</tr>"]
     for key, label, kind in ANSWER_METRICS:
         body.append(f"<tr><td>{esc(label)}</td>" + "".join(
-            f"<td>{fmt((answers.get(lang) or {}).get(key), kind)}</td>" for lang in LANGS) + "</tr>")
+            f"<td>{fmt((answers.get(lang) or {}).get(key), kind)}</td>" for lang in cols) + "</tr>")
     for key, label in LATENCIES:
         for p in ("p50", "p95"):
             body.append(f"<tr><td>Latency {esc(label)} {p}</td>" + "".join(
                 f"<td>{fmt((((answers.get(lang) or {}).get('latency') or {}).get(key) or {}).get(p), 's')}</td>"
-                for lang in LANGS) + "</tr>")
+                for lang in cols) + "</tr>")
     return f'<table class="num">{head}{"".join(body)}</table>'
 
 
@@ -291,6 +300,75 @@ def by_type_table(rows: list[dict]) -> str:
             if lang in scores[t] else f"<td>{NA}</td>" for lang in LANGS)
         body.append(f"<tr><td>{esc(t)}</td>{cells}</tr>")
     return f'<p class="note">{esc(label)} (n)</p><table class="num">{head}{"".join(body)}</table>'
+
+
+def split_type_table(metrics: dict) -> str:
+    """Accuracy per question type, dev and test side by side."""
+    by_type = (metrics.get("answers") or {}).get("by_type") or {}
+    types = sorted({k.split(".", 1)[1] for k in by_type if "." in k})
+    if not types:
+        return ""
+    head = "<tr><th>type</th><th>dev</th><th>test</th></tr>"
+    body = []
+    for t in types:
+        cells = []
+        for split in ("dev", "test"):
+            v = by_type.get(f"{split}.{t}")
+            cells.append(f"<td>{fmt(v['accuracy'], 'pct')} <span class='n'>({v['correct']}/{v['n']})</span></td>"
+                         if v else f"<td>{NA}</td>")
+        body.append(f"<tr><td>{esc(t)}</td>{''.join(cells)}</tr>")
+    return f'<table class="num">{head}{"".join(body)}</table>'
+
+
+def steps_table(metrics: dict) -> str:
+    """How often each pipeline decision fired, per split, and per split x language / type."""
+    steps = (metrics.get("answers") or {}).get("steps") or {}
+    if not steps:
+        return '<p class="na">n/a — no trace in this run</p>'
+    cols = [g for g in ("dev", "test", "dev.en", "dev.ko", "test.en", "test.ko") if g in steps]
+    type_cols = sorted(g for g in steps if ".type=" in g)
+    codes = sorted({c for g in [*cols, *type_cols] for c in steps[g]})
+    head = "<tr><th>decision</th>" + "".join(f"<th>{esc(g)}</th>" for g in cols) + "</tr>"
+    body = ["<tr><td>" + esc(c) + "</td>" + "".join(f"<td>{steps[g].get(c, 0)}</td>" for g in cols) + "</tr>"
+            for c in codes]
+    head2 = "<tr><th>decision</th>" + "".join(f"<th>{esc(g.replace('.type=', ' '))}</th>" for g in type_cols) + "</tr>"
+    body2 = ["<tr><td>" + esc(c) + "</td>" + "".join(f"<td>{steps[g].get(c, 0) or ''}</td>" for g in type_cols)
+             + "</tr>" for c in codes]
+    return (f'<table class="num">{head}{"".join(body)}</table><p class="note">per split and question type</p>'
+            f'<div style="overflow-x:auto"><table class="num">{head2}{"".join(body2)}</table></div>')
+
+
+def ablation_table(ablation: dict | None) -> str:
+    """Per switchable decision: how often it fired and what switching it off did to accuracy."""
+    if not ablation:
+        return '<p class="na">n/a — no ablation run beside this report (`assistant eval ablate`)</p>'
+    head = ("<tr><th>switched off</th><th>fired (test)</th><th>test accuracy</th><th>Δ test</th>"
+            "<th>dev accuracy</th><th>Δ dev</th><th>test refusal acc.</th></tr>")
+    body = []
+    base = ablation.get("baseline") or {}
+    for name, r in (ablation.get("steps") or {}).items():
+        d_test = None if r.get("test") is None or base.get("test") is None else r["test"] - base["test"]
+        d_dev = None if r.get("dev") is None or base.get("dev") is None else r["dev"] - base["dev"]
+        body.append(f"<tr><td>{esc(name)}</td><td>{fmt(r.get('fired_test'), 'int')}</td><td>{fmt(r.get('test'), 'pct')}</td>"
+                    f"<td>{fmt(d_test, 'pct')}</td><td>{fmt(r.get('dev'), 'pct')}</td><td>{fmt(d_dev, 'pct')}</td>"
+                    f"<td>{fmt(r.get('test_refusal'), 'pct')}</td></tr>")
+    note = (f'<p class="note">mode {esc(ablation.get("mode"))}; baseline: test {fmt(base.get("test"), "pct")}, '
+            f'dev {fmt(base.get("dev"), "pct")}. A negative Δ means the decision earns its keep.</p>')
+    return note + f'<table class="num">{head}{"".join(body)}</table>'
+
+
+def verifier_table(verifier: dict | None) -> str:
+    if not verifier:
+        return '<p class="na">n/a — no verifier run beside this report (`assistant eval verifier`)</p>'
+    rows = []
+    for name in ("configured_scores", "calibrated_scores"):
+        for g, sc in (verifier.get(name) or {}).items():
+            rows.append(f"<tr><td>{esc(name.split('_')[0])}</td><td>{esc(g)}</td><td>{fmt(sc.get('n'), 'int')}</td>"
+                        f"<td>{fmt(sc.get('verified'), 'int')}</td><td>{fmt(sc.get('precision'), 'pct')}</td>"
+                        f"<td>{fmt(sc.get('recall'), 'pct')}</td></tr>")
+    head = "<tr><th>thresholds</th><th>pairs</th><th>n</th><th>verified</th><th>precision</th><th>recall</th></tr>"
+    th = esc(json.dumps(verifier.get("configured"), ensure_ascii=False))
+    return f'<p class="note">configured thresholds {th}</p><table class="num">{head}{"".join(rows)}</table>'
 
 
 def _flatten(d: Any, prefix: str = "") -> list[tuple[str, Any]]:
@@ -365,7 +443,7 @@ def _citations_cell(a: dict | None) -> str:
     items = []
     for c in cites:
         ok = "✓" if c.get("correct") else "✗"
-        ver = "verified" if c.get("verified") else "unverified"
+        ver = c.get("support") or ("verified" if c.get("verified") else "unverified")
         items.append(
             f'<li class="{"good" if c.get("correct") else "bad"}"><b>[{esc(c.get("n"))}]</b> '
             f'p.{esc(c.get("page"))} · {esc(c.get("section"))} · {esc(ver)} · correct {ok}'
@@ -373,8 +451,13 @@ def _citations_cell(a: dict | None) -> str:
     return f'<ul class="cites">{"".join(items)}</ul>'
 
 
+def _trace_cell(a: dict | None) -> str:
+    codes = [d.get("code") for d in (a or {}).get("trace") or []]
+    return f'<div class="quote">{esc(" → ".join(c for c in codes if c))}</div>' if codes else ""
+
+
 def question_table(rows: list[dict], main: str = "hybrid") -> str:
-    head = ("<tr><th>id</th><th>lang</th><th>type</th><th>question</th><th>answer</th>"
+    head = ("<tr><th>id</th><th>split</th><th>lang</th><th>type</th><th>question</th><th>answer</th>"
             "<th>citations (page · section · verified · correct)</th><th class=\"rank\">first relevant "
             "rank<br>dense/bm25/hybrid</th><th>what failed</th></tr>")
     body = []
@@ -391,9 +474,10 @@ def question_table(rows: list[dict], main: str = "hybrid") -> str:
         fail_html = ("<ul>" + "".join(f"<li>{esc(f)}</li>" for f in fails) + "</ul>") if fails else "—"
         cls = "fail" if fails else "ok"
         body.append(
-            f'<tr class="{cls}"><td>{esc(r.get("id"))}</td><td>{esc(r.get("lang"))}</td>'
+            f'<tr class="{cls}"><td>{esc(r.get("id"))}</td><td>{esc(r.get("split", "dev"))}</td>'
+            f'<td>{esc(r.get("lang"))}</td>'
             f'<td>{esc(r.get("type"))}</td><td>{esc(r.get("question"))}</td>'
-            f'<td class="ans">{answer}</td><td>{_citations_cell(a)}</td><td>{esc(ranks)}</td>'
+            f'<td class="ans">{answer}{_trace_cell(a)}</td><td>{_citations_cell(a)}</td><td>{esc(ranks)}</td>'
             f'<td class="why">{fail_html}</td></tr>')
     n_fail = sum(1 for r in rows if failures(r, main))
     toggle = ('<input type="checkbox" id="only-fail"><label for="only-fail"> show only questions '
@@ -422,7 +506,8 @@ def main_retriever(metrics: dict) -> str:
     return mode if mode in RETRIEVERS else "hybrid"
 
 
-def render_report(metrics: dict, rows: list[dict]) -> str:
+def render_report(metrics: dict, rows: list[dict], ablation: dict | None = None,
+                  verifier: dict | None = None) -> str:
     title = f"Eval report — {metrics.get('label') or metrics.get('run_id') or 'run'}"
     plots = "".join([
         _img(plot_hit_curves(metrics), "hit@k curves (retrieval)"),
@@ -439,7 +524,10 @@ def render_report(metrics: dict, rows: list[dict]) -> str:
         "<h2>Retrieval</h2>", retrieval_table(metrics),
         "<h2>Answers</h2>", answers_table(metrics),
         "<h2>Plots</h2>", f'<div class="plots">{plots}</div>',
-        "<h2>By question type</h2>", by_type_table(rows) or '<p class="na">n/a</p>',
+        "<h2>By question type</h2>", split_type_table(metrics) or by_type_table(rows) or '<p class="na">n/a</p>',
+        "<h2>Pipeline decisions (trace codes)</h2>", steps_table(metrics),
+        "<h2>Ablation</h2>", ablation_table(ablation),
+        "<h2>Claim verifier (labelled pairs)</h2>", verifier_table(verifier),
         "<h2>Settings</h2>", settings_block(metrics),
         "<h2>Questions</h2>", question_table(rows, main_retriever(metrics)),
         "</body></html>",
@@ -451,8 +539,12 @@ def write_report(run_dir: Path) -> Path:
     """Write DIR/report.html from DIR/metrics.json (+ questions.jsonl); returns its path."""
     run_dir = Path(run_dir)
     metrics, rows = load_run(run_dir)
+    extra = {}
+    for name in ("ablation", "verifier"):
+        path = run_dir / f"{name}.json"
+        extra[name] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
     out = run_dir / "report.html"
     tmp = run_dir / "report.html.tmp"
-    tmp.write_text(render_report(metrics, rows), encoding="utf-8")
+    tmp.write_text(render_report(metrics, rows, extra["ablation"], extra["verifier"]), encoding="utf-8")
     tmp.replace(out)
     return out

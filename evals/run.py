@@ -145,6 +145,9 @@ def _answer_metrics(sel: list[dict]) -> dict:
                                                for r in ans) / total_c, 4) if total_c else None,
         "citation_recall": _maybe(mean, [float(r["cited_correct_passage"]) for r in ans if not r["refused"]]),
         "verified_share": round(sum(r["verified"] for r in sel) / max(1, sum(r["citation_total"] for r in sel)), 4),
+        # Of the citations marked verified, the share that cite a gold passage of the question.
+        "verified_precision": round(sum(r.get("verified_correct", 0) for r in ans) /
+                                    max(1, sum(r["verified"] for r in ans)), 4) if any(r["verified"] for r in ans) else None,
         "unresolved_markers": sum(r["unresolved_markers"] for r in sel),
         "answers_with_markers": sum(1 for r in ans if r["has_markers"]),
         "llm_calls_max": max((r.get("llm_calls", 0) for r in sel), default=0),

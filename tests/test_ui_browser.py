@@ -170,7 +170,7 @@ def test_english_answer_sources_markers_and_follow_up(open_page, ui_services):
     expect(link).to_contain_text(re.compile(r"NIST AMS 600-15, pp?\. \d+"))
     assert link.get_attribute("href").startswith(OFFICIAL)
     expect(cards.first.locator(".src-section")).not_to_be_empty()
-    expect(cards.first.locator(".badge")).to_have_text(re.compile("verified|unverified"))
+    expect(cards.first.locator(".badge")).to_have_text(re.compile("verified|partly supported|not verified"))
     # Open a source: the whole passage with the supporting quote highlighted.
     cards.first.locator("details.src-passage summary").click()
     expect(cards.first.locator(".passage mark.quote")).to_be_visible()

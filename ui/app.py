@@ -55,7 +55,10 @@ CSS = """
 .page-link { font-weight: 600; }
 .badge { font-size: .72rem; padding: 0 .4rem; border-radius: 9px; border: 1px solid; }
 .badge.verified { color: #15803d; border-color: #15803d; }
-.badge.unverified { color: #b45309; border-color: #b45309; }
+.badge.unverified { color: #b91c1c; border-color: #b91c1c; }
+.badge.partial { color: #b45309; border-color: #b45309; }
+.claim { font-size: .75rem; margin-left: .15rem; cursor: help; }
+.claim-verified { color: #15803d; } .claim-partial { color: #b45309; } .claim-unverified { color: #b91c1c; }
 .badge.candidate, .badge.related { color: #6b7280; border-color: #9ca3af; }
 .src-section { font-size: .8rem; color: var(--body-text-color-subdued); }
 .src-quote { margin: .3rem 0; padding-left: .5rem; border-left: 3px solid #facc15; }

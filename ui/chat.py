@@ -27,7 +27,7 @@ import gradio as gr
 from pydantic import ValidationError
 
 from assistant.errors import AssistantError
-from assistant.types import Answer, EvidenceEvent, FinalEvent, TokenEvent, Turn
+from assistant.types import Answer, EvidenceEvent, FinalEvent, ResetEvent, TokenEvent, Turn
 from ui import render
 from ui.i18n import T
 
@@ -59,7 +59,8 @@ def _lang(text: str) -> str:
 
 
 def answer_events(services: Any, question: str, history: list[Turn], *, source: str,
-                  conversation_id: str | None) -> Iterator[EvidenceEvent | TokenEvent | FinalEvent | StreamError]:
+                  conversation_id: str | None) -> Iterator[EvidenceEvent | TokenEvent | ResetEvent | FinalEvent |
+                                                            StreamError]:
     """``AnswerService.stream`` with errors turned into a final ``StreamError``."""
     try:
         yield from services.answers.stream(question, history, source=source,
@@ -151,6 +152,11 @@ class Chat:
                     last = now
                     msg = {"role": "assistant", "content": render.streaming_markdown(raw, idx)}
                     yield [*display, msg], gr.skip(), gr.skip()
+            elif isinstance(event, ResetEvent):
+                # The draft streamed so far is being replaced: never show two attempts glued.
+                raw, last = "", 0.0
+                msg = {"role": "assistant", "content": render.pending_markdown(lang, "rewriting")}
+                yield [*display, msg], gr.skip(), gr.skip()
             elif isinstance(event, FinalEvent):
                 yield self._final(state, event.answer, question, display, sections, idx)
                 return
@@ -216,6 +222,9 @@ class Chat:
             elif isinstance(event, TokenEvent):
                 text += event.text
                 out = {"type": "token", "text": text, "delta": event.text}
+            elif isinstance(event, ResetEvent):
+                text = ""
+                out = {"type": "reset", "reason": event.reason}
             elif isinstance(event, FinalEvent):
                 out = {"type": "final", "answer": event.answer.to_public_json(),
                        "related": [public_citation(c) for c in event.answer.related]}

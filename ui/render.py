@@ -12,7 +12,7 @@ import html
 import re
 from urllib.parse import urlsplit
 
-from assistant.types import Answer, Citation, ReferenceLink
+from assistant.types import Answer, Citation, ReferenceLink, SentenceSupport
 
 PLAN_LABEL = "NIST AMS 600-15"
 
@@ -25,7 +25,13 @@ LABELS: dict[str, dict[str, str]] = {
         "refusal": "The plan does not answer this question. Nearest passages:",
         "no_sources": "No passage is cited.",
         "verified": "verified",
-        "unverified": "unverified",
+        "partial": "partly supported",
+        "unverified": "not verified",
+        "claim_verified": "Verified: the cited passage states this (names, numbers and wording checked).",
+        "claim_partial": "Partly supported: its names and numbers are in the cited passage, but the wording "
+                         "could not be matched closely enough.",
+        "claim_unverified": "Not verified: a number, name or role is not in the cited passage as stated.",
+        "rewriting": "Checking the draft against its sources…",
         "candidate": "candidate",
         "related": "related",
         "passage": "Show the whole passage",
@@ -34,7 +40,7 @@ LABELS: dict[str, dict[str, str]] = {
         "front_matter": "front matter",
         "stopped": "Stopped.",
         "stopped_sources": "Generation stopped.",
-        "partial": "Only part of this answer could be checked against the plan (support: {level}).",
+        "partial_answer": "Only part of this answer could be checked against the plan (support: {level}).",
         "numbers": "Numbers not found in the cited passages: {numbers}",
         "searching": "Searching the plan…",
         "writing": "Writing the answer from the sources found…",
@@ -53,7 +59,12 @@ LABELS: dict[str, dict[str, str]] = {
         "refusal": "전략 계획에는 이 질문에 대한 답이 없습니다. 가장 가까운 구절:",
         "no_sources": "인용된 구절이 없습니다.",
         "verified": "확인됨",
+        "partial": "일부 확인",
         "unverified": "미확인",
+        "claim_verified": "확인됨: 인용 구절이 이 내용을 말합니다(이름, 숫자, 표현 확인).",
+        "claim_partial": "일부 확인: 이름과 숫자는 인용 구절에 있지만 표현이 충분히 일치하지 않습니다.",
+        "claim_unverified": "미확인: 숫자, 이름 또는 그 역할이 인용 구절과 다릅니다.",
+        "rewriting": "초안을 출처와 대조하는 중…",
         "candidate": "후보",
         "related": "관련",
         "passage": "구절 전체 보기",
@@ -62,7 +73,7 @@ LABELS: dict[str, dict[str, str]] = {
         "front_matter": "앞부분",
         "stopped": "중지했습니다.",
         "stopped_sources": "생성을 중지했습니다.",
-        "partial": "이 답변의 일부만 계획 본문으로 확인되었습니다 (근거 수준: {level}).",
+        "partial_answer": "이 답변의 일부만 계획 본문으로 확인되었습니다 (근거 수준: {level}).",
         "numbers": "인용 구절에서 찾지 못한 숫자: {numbers}",
         "searching": "계획을 검색하는 중…",
         "writing": "찾은 출처로 답변을 작성하는 중…",
@@ -149,12 +160,47 @@ def pending_markdown(lang: str, stage: str = "searching") -> str:
     return f'<span class="generating">{esc(label(lang, stage))}</span>'
 
 
+_CLAIM_MARK = {"verified": "✓", "partial": "◐", "unverified": "✗"}
+
+
+def claim_badge(state: str, lang: str) -> str:
+    """The per-sentence support state: verified only when every check passed."""
+    return (f'<span class="claim claim-{esc(state)}" data-state="{esc(state)}" '
+            f'title="{esc(label(lang, "claim_" + state))}">{_CLAIM_MARK.get(state, "?")}</span>')
+
+
+def sentence_markdown(s: SentenceSupport, answer_index: int, lang: str) -> str:
+    """One checked sentence: escaped text, linked markers, its state; list lines stay a list."""
+    marks = "".join(f"[{n}]" for n in s.markers)
+    lines = s.text.rstrip(" .").split("\n")
+    out = []
+    for i, line in enumerate(lines):
+        item = line.startswith("- ")
+        body = md_text(line[2:] if item else line)
+        if i == len(lines) - 1:
+            body = link_markers(md_text(f"{line[2:] if item else line} {marks}."), answer_index) + " " + \
+                claim_badge(s.state, lang)
+        out.append(("- " if item else "") + body)
+    return "\n".join(out)
+
+
+def answer_body(answer: Answer, answer_index: int) -> str:
+    if answer.refused or not answer.sentences:
+        return link_markers(md_text(answer.answer), answer_index)
+    out = ""
+    for s in answer.sentences:
+        md = sentence_markdown(s, answer_index, answer.language)
+        out += ("\n" if out and s.text.startswith("- ") else "\n\n" if out and "\n" in md else " " if out else "") + md
+    return out
+
+
 def answer_markdown(answer: Answer, answer_index: int) -> str:
-    """The final answer as the chatbot shows it: text with linked markers, then notes."""
-    body = link_markers(md_text(answer.answer), answer_index)
+    """The final answer as the chatbot shows it: each sentence with its linked markers and its
+    support state, then notes (what was checked, what was done, in the asker's language)."""
+    body = answer_body(answer, answer_index)
     notes: list[str] = []
     if not answer.refused and answer.support.level != "full":
-        notes.append(label(answer.language, "partial", level=answer.support.level))
+        notes.append(label(answer.language, "partial_answer", level=answer.support.level))
         if answer.support.numbers_unverified:
             notes.append(label(answer.language, "numbers",
                                numbers=", ".join(answer.support.numbers_unverified)))
@@ -243,8 +289,8 @@ def source_card(c: Citation, answer_index: int, lang: str, state: str) -> str:
     """One citation. ``state``: "final" (cited), "candidate" (evidence, generating) or
     "related" (offered with a refusal)."""
     if state == "final":
-        badge_cls, badge = ("verified", label(lang, "verified")) if c.verified else \
-            ("unverified", label(lang, "unverified"))
+        support = c.support if c.support in ("verified", "partial") else "unverified"
+        badge_cls, badge = support, label(lang, support)
     else:
         badge_cls, badge = state, label(lang, state)
     link = safe_url(c.link)

@@ -157,8 +157,8 @@ class Review:
             where_html = (f'<a class="page-link" href="{link}" target="_blank" '
                           f'rel="noopener noreferrer">{render.esc(where)}</a>') if link else \
                 f'<span class="page-link">{render.esc(where)}</span>'
-            badge = ('<span class="badge verified">verified</span>' if c["verified"]
-                     else '<span class="badge unverified">unverified</span>')
+            support = c.get("support") or ("verified" if c["verified"] else "unverified")
+            badge = f'<span class="badge {render.esc(support)}">{render.esc(render.label("en", support))}</span>'
             v = c.get("verdict")
             verdict = (f'<p class="verdict v-{render.esc(v["verdict"])}">Verdict: '
                        f'<b>{render.esc(v["verdict"])}</b> by {render.esc(v["reviewer"])} '
