@@ -35,11 +35,12 @@ class AppContext:
     def __init__(self) -> None:
         self._settings: Settings | None = None
         self._services = None
+        self.config: str | None = None
 
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            self._settings = load_settings()
+            self._settings = load_settings(config=self.config)
         return self._settings
 
     @property
@@ -69,11 +70,13 @@ class Group(click.Group):
 @click.group(cls=Group, context_settings=CONTEXT)
 @click.version_option(__version__, "--version")
 @click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+@click.option("--config", type=click.Path(exists=True, dir_okay=False), envvar="ASSISTANT_CONFIG",
+              help="Your own settings file, merged over the defaults (or ASSISTANT_CONFIG).")
 @click.pass_context
-def cli(ctx: click.Context, verbose: bool) -> None:
+def cli(ctx: click.Context, verbose: bool, config: str | None) -> None:
     """Bilingual cited answers over the Manufacturing USA Strategic Plan (NIST AMS 600-15)."""
     set_offline_env()
-    ctx.ensure_object(AppContext)
+    ctx.ensure_object(AppContext).config = config
     level = logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for noisy in ("httpx", "sentence_transformers", "chromadb", "urllib3"):
@@ -406,6 +409,36 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None, prepare: b
     from ui.app import launch
 
     launch(app.services, host=host, port=port)
+
+
+# ----------------------------------------------------------------------------- review
+
+
+@cli.group(cls=Group)
+def review() -> None:
+    """Staff reviewers of the citation review page."""
+
+
+@review.command("add-user")
+@click.argument("name")
+@click.password_option(help="At least 12 characters (asked for when not given).")
+@pass_app
+def review_add_user(app: AppContext, name: str, password: str) -> None:
+    """Add (or replace) a reviewer; only a salted hash of the password is written."""
+    from assistant.reviewers import add_user
+
+    path = add_user(app.settings, name, password)
+    click.echo(f"reviewer {name} written to {path} (salted scrypt hash; restart the server to apply)")
+
+
+@review.command("list")
+@pass_app
+def review_list(app: AppContext) -> None:
+    """Reviewer names (never passwords)."""
+    from assistant.reviewers import load_reviewers
+
+    for name in load_reviewers(app.settings).names():
+        click.echo(name)
 
 
 # ----------------------------------------------------------------------------- logs

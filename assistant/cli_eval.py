@@ -41,7 +41,7 @@ def eval_cmd(ctx: click.Context, questions: tuple[str, ...], split: str, without
         raise click.BadParameter(f"unknown step {', '.join(unknown)}; known: {', '.join(ABLATABLE)}",
                                  param_hint="--without")
     app: AppContext = ctx.find_object(AppContext)
-    files = [Path(p) for p in questions] or [paths.project_root() / f for f in DEFAULT_FILES]
+    files = [Path(p) for p in questions] or [paths.resource_root() / f for f in DEFAULT_FILES]
     qs = [q for q in load_question_files(files) if split == "all" or q.split == split]
     qs = qs[:limit] if limit else qs
     out = Path(out_dir or f"runs/{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}")
@@ -80,7 +80,8 @@ def eval_compare(run_a: str, run_b: str, as_json: bool) -> None:
 
 
 @eval_cmd.command("sweep")
-@click.option("--questions", type=click.Path(exists=True, dir_okay=False), default="evals/questions.jsonl")
+@click.option("--questions", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Question file (default: the dev set).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="runs/sweep")
 @click.option("--set", "sets", multiple=True, required=True,
               help="Settings to try, e.g. --set retrieval.weights.en.bm25=0,0.1,0.5 (repeatable).")
@@ -91,22 +92,28 @@ def eval_sweep(app: AppContext, questions: str, out_dir: str, sets: tuple[str, .
     from evals.dataset import load_questions
     from evals.sweep import format_sweep, run_sweep
 
-    table = run_sweep(app.settings, load_questions(Path(questions)), Path(out_dir), list(sets), mode)
+    path = Path(questions) if questions else paths.resource_root() / "evals" / "questions.jsonl"
+    table = run_sweep(app.settings, load_questions(path), Path(out_dir), list(sets), mode)
     click.echo(format_sweep(table))
 
 
-@cli.command("bench")
+@cli.group("bench", cls=Group, invoke_without_command=True)
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), default="runs/bench.json", show_default=True)
 @click.option("--modes", default="extractive,local", show_default=True)
-@click.option("--questions", type=click.Path(exists=True, dir_okay=False), default="evals/questions.jsonl")
+@click.option("--questions", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Question file (default: the dev set).")
 @click.option("-n", "limit", default=12, show_default=True, help="Questions per measurement.")
 @click.option("--label", default="", help="Name of this measurement (e.g. before/after).")
-@pass_app
-def bench_cmd(app: AppContext, out_file: str, modes: str, questions: str, limit: int, label: str) -> None:
+@click.pass_context
+def bench_cmd(ctx: click.Context, out_file: str, modes: str, questions: str, limit: int, label: str) -> None:
     """Benchmarks: index build, retrieval and answer latency, RSS, concurrent throughput."""
+    if ctx.invoked_subcommand is not None:
+        return
+    app: AppContext = ctx.find_object(AppContext)
     from evals.bench import run_bench
 
-    result = run_bench(app.settings, Path(questions), [m for m in modes.split(",") if m], limit, label)
+    path = Path(questions) if questions else paths.resource_root() / "evals" / "questions.jsonl"
+    result = run_bench(app.settings, path, [m for m in modes.split(",") if m], limit, label)
     Path(out_file).parent.mkdir(parents=True, exist_ok=True)
     Path(out_file).write_text(json.dumps(result, ensure_ascii=False, indent=1))
     click.echo(json.dumps(result, ensure_ascii=False, indent=1))
@@ -141,7 +148,7 @@ def eval_rescore(run_dir: str, out_dir: str, questions: tuple[str, ...]) -> None
     from evals.dataset import DEFAULT_FILES, load_question_files
     from evals.rescore import rescore_run
 
-    files = [Path(p) for p in questions] or [paths.project_root() / f for f in DEFAULT_FILES]
+    files = [Path(p) for p in questions] or [paths.resource_root() / f for f in DEFAULT_FILES]
     metrics = rescore_run(Path(run_dir), load_question_files(files), Path(out_dir))
     click.echo(json.dumps({g: metrics["answers"].get(g) for g in ("dev", "test")}, ensure_ascii=False, indent=1))
 
@@ -164,7 +171,26 @@ def eval_ablate(app: AppContext, mode: str, steps: str, split: str, out_dir: str
     names = list(ABLATABLE) if steps == "all" else [s.strip() for s in steps.split(",") if s.strip()]
     if unknown := sorted(set(names) - set(ABLATABLE)):
         raise click.BadParameter(f"unknown step {', '.join(unknown)}", param_hint="--steps")
-    qs = [q for q in load_question_files([paths.project_root() / f for f in DEFAULT_FILES])
+    qs = [q for q in load_question_files([paths.resource_root() / f for f in DEFAULT_FILES])
           if split == "all" or q.split == split]
     result = run_ablation(app.services, qs, mode, names, Path(out_dir), Path(baseline) if baseline else None)
     click.echo(json.dumps({k: v for k, v in result.items() if k != "runs"}, ensure_ascii=False, indent=1))
+
+
+@bench_cmd.command("scale")
+@click.option("--sizes", default="1000,10000,100000", show_default=True)
+@click.option("--modes", default="embedded,server", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="runs/scale", show_default=True)
+@pass_app
+def bench_scale(app: AppContext, sizes: str, modes: str, out_dir: str) -> None:
+    """Retrieval cost as the corpus grows: synthetic stores of SIZES chunks in each mode (build,
+    open, query p50/p95 for dense/BM25/fused, RSS per worker, recall@10 of Chroma vs exact)."""
+    from evals.bench_scale import run_scale
+    from evals.report import write_scale_report
+
+    result = run_scale(app.services, [int(x) for x in sizes.split(",")], [m for m in modes.split(",") if m])
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "scale.json").write_text(json.dumps(result, ensure_ascii=False, indent=1))
+    write_scale_report(out)
+    click.echo(f"written: {out}/scale.json, {out}/scale.html")

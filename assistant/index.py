@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+from llama_index.core.schema import MetadataMode, NodeRelationship, RelatedNodeInfo, TextNode
 
 from assistant import paths
 from assistant.components.embedding import Embedder
@@ -39,9 +39,11 @@ from assistant.settings import ChunkingSettings, Settings
 from assistant.types import CorpusBundle, Passage
 
 logger = logging.getLogger(__name__)
-INDEX_FORMAT = 4  # bump when chunk metadata or layout changes: forces a rebuild
+INDEX_FORMAT = 5  # bump when chunk metadata or layout changes: forces a rebuild
 _STANDALONE = {"table_row", "goal", "footnote", "figure"}
 _EN_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"(])")
+_METADATA_KEYS = ("doc_id", "doc_title", "kind", "lang", "page", "page_end", "section", "footnotes", "entities",
+                  "record", "refs")
 
 
 # ----------------------------------------------------------------------------- chunking
@@ -167,10 +169,15 @@ def chunk_bundle(bundle: CorpusBundle, cfg: ChunkingSettings) -> list[TextNode]:
                     "refs": json.dumps([x for f in footnotes for x in links.get(f, [])],
                                        ensure_ascii=False),
                 },
-                excluded_embed_metadata_keys=["doc_id", "page", "page_end", "footnotes", "lang", "kind",
-                                              "refs", "record"],
-                excluded_llm_metadata_keys=["doc_id", "footnotes", "entities", "lang", "kind", "refs", "record"],
+                # What the embedder sees: EmbeddingGemma's "title: <section (entities)> | text: <chunk>";
+                # what the LLM sees: the section and the document title with the text.
+                excluded_embed_metadata_keys=[*_METADATA_KEYS],
+                excluded_llm_metadata_keys=["doc_id", "footnotes", "entities", "lang", "kind", "refs", "record",
+                                            "page", "page_end", "embed_title"],
+                metadata_template="{value}", metadata_separator=" ",
+                text_template="title: {metadata_str} | text: {content}",
             )
+            node.metadata["embed_title"] = embed_title(node)
             node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=first.doc_id)
             nodes.append(node)
     for prev, nxt in zip(nodes, nodes[1:], strict=False):
@@ -187,6 +194,11 @@ def embed_title(node: TextNode) -> str:
     return f"{section} ({entities})" if entities else section
 
 
+def embed_input(node: TextNode) -> str:
+    """Exactly what the embedder reads for a chunk (llama-index renders it from the node)."""
+    return node.get_content(metadata_mode=MetadataMode.EMBED)
+
+
 def bm25_tokens(node: TextNode) -> list[str]:
     md = node.metadata
     extra = " ".join([md["section"].split(" > ")[-1], md["entities"].replace(",", " ")])
@@ -194,7 +206,8 @@ def bm25_tokens(node: TextNode) -> list[str]:
 
 
 def chunk_hash(node: TextNode) -> str:
-    payload = json.dumps([node.text, node.metadata], ensure_ascii=False, sort_keys=True)
+    payload = json.dumps([node.text, {k: v for k, v in node.metadata.items() if k != "embed_title"}],
+                         ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
@@ -235,18 +248,21 @@ class VectorCache:
 
 
 def embed_with_cache(embedder: Embedder, cache: VectorCache, texts: list[str], titles: list[str],
-                     progress: bool, label: str) -> tuple[np.ndarray, int]:
-    """Embed documents, reusing cached vectors. Returns (vectors, number newly embedded)."""
-    inputs = [f"{h}\x00{t}" for t, h in zip(texts, titles, strict=True)]
-    keys = [VectorCache.key(x) for x in inputs]
+                     progress: bool, label: str, inputs: list[str] | None = None) -> tuple[np.ndarray, int]:
+    """Embed documents, reusing cached vectors. Returns (vectors, number newly embedded).
+    ``inputs``: the exact strings to embed (else EmbeddingGemma's document format of text+title)."""
+    keys = [VectorCache.key(f"{h}\x00{t}") for t, h in zip(texts, titles, strict=True)]
     found = cache.get_many(embedder.model_id, keys)
     missing = [i for i, k in enumerate(keys) if k not in found]
     if missing:
         logger.info("embedding %s new=%d cached=%d", label, len(missing), len(keys) - len(missing))
         if progress:
             print(f"Embedding {len(missing)} {label} ({len(keys) - len(missing)} cached)…", flush=True)
-        vecs = embedder.embed_documents([texts[i] for i in missing], [titles[i] for i in missing],
-                                        progress=progress)
+        if inputs is not None:
+            vecs = embedder.embed_inputs([inputs[i] for i in missing], progress=progress)
+        else:
+            vecs = embedder.embed_documents([texts[i] for i in missing], [titles[i] for i in missing],
+                                            progress=progress)
         new = {keys[i]: vecs[j] for j, i in enumerate(missing)}
         cache.put_many(embedder.model_id, new)
         found.update(new)
@@ -270,9 +286,11 @@ class Manifest:
     chunks: int
     sentences: int
     documents: dict[str, str]  # doc_id -> sha256 of its chunks
+    doc_titles: dict[str, str] = field(default_factory=dict)
     embedded_new: int = 0
     seconds: float = 0.0
     collection: str = ""
+    hnsw: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, ensure_ascii=False, indent=1)
@@ -294,7 +312,9 @@ class BuildReport:
 
 
 class IndexLayout:
-    """Where builds live and which one is current (local folder or Chroma server)."""
+    """Where builds live and which one is current: a folder per build with its own persistent
+    Chroma store, or new collections on a shared `chroma run` server; the current build is a
+    pointer (a file, or the metadata of a pointer collection on the server)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -311,6 +331,13 @@ class IndexLayout:
     def build_dir(self, build_id: str) -> Path:
         return self.root / "builds" / build_id
 
+    def bm25_dir(self, build_id: str) -> Path:
+        """The persisted BM25 index of a build: with the build (embedded) or a per-machine cache
+        made once from the server's chunk tokens (server mode)."""
+        if self.mode == "chroma_http":
+            return self.root / "cache" / "bm25" / build_id
+        return self.build_dir(build_id) / "bm25"
+
     def server(self):  # noqa: ANN201
         if self._client is None:
             self._client = http_client(self.settings)
@@ -325,15 +352,19 @@ class IndexLayout:
         base = f"{self.prefix}_{build_id}" if self.mode == "chroma_http" else self.prefix
         return f"{base}_chunks", f"{base}_sentences"
 
+    @property
+    def _pointer_name(self) -> str:
+        return f"{self.prefix}__pointer"
+
     # pointer -----------------------------------------------------------------------
     def current(self) -> Manifest | None:
         if self.mode == "chroma_http":
             try:
-                col = self.server().get_collection(f"{self.prefix}__pointer")
+                col = self.server().get_collection(self._pointer_name, embedding_function=None)
             except Exception:  # noqa: BLE001 - no pointer collection yet
                 return None
-            got = col.get(ids=["current"], include=["documents"])
-            return Manifest.from_json(got["documents"][0]) if got["ids"] else None
+            meta = col.metadata or {}
+            return Manifest.from_json(meta["manifest"]) if meta.get("manifest") else None
         pointer = self.root / "CURRENT"
         if not pointer.exists():
             return None
@@ -346,16 +377,19 @@ class IndexLayout:
     def pointer_token(self) -> str:
         """Cheap value that changes when another process swaps the index."""
         if self.mode == "chroma_http":
-            m = self.current()
-            return m.build_id if m else ""
+            try:
+                col = self.server().get_collection(self._pointer_name, embedding_function=None)
+            except Exception:  # noqa: BLE001
+                return ""
+            return str((col.metadata or {}).get("build_id", ""))
         pointer = self.root / "CURRENT"
         return pointer.read_text().strip() if pointer.exists() else ""
 
     def swap(self, manifest: Manifest) -> None:
         if self.mode == "chroma_http":
-            col = self.server().get_or_create_collection(f"{self.prefix}__pointer")
-            col.upsert(ids=["current"], documents=[manifest.to_json()],
-                       embeddings=[[0.0]], metadatas=[{"build_id": manifest.build_id}])
+            # The pointer is the metadata of an empty collection: no record, no dummy vector.
+            col = self.server().get_or_create_collection(self._pointer_name, embedding_function=None)
+            col.modify(metadata={"build_id": manifest.build_id, "manifest": manifest.to_json()})
             return
         tmp = self.root / "CURRENT.tmp"
         tmp.write_text(manifest.build_id)
@@ -369,6 +403,11 @@ class IndexLayout:
                         and not any(k in name for k in keep):
                     with contextlib.suppress(Exception):
                         self.server().delete_collection(name)
+            cache = self.root / "cache" / "bm25"
+            if cache.exists():
+                for d in cache.iterdir():
+                    if d.name not in keep:
+                        shutil.rmtree(d, ignore_errors=True)
             return
         builds = self.root / "builds"
         if builds.exists():
@@ -385,6 +424,55 @@ class IndexLayout:
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def hnsw_configuration(settings: Settings) -> dict[str, Any]:
+    """The collection's HNSW index: cosine space, and search breadth wide enough that Chroma's top
+    10 equals exact search's top 10 on the eval questions (measured: `assistant bench scale`)."""
+    h = settings.vector_store.hnsw
+    return {"hnsw": {"space": "cosine", "ef_construction": h.ef_construction, "ef_search": h.ef_search,
+                     "max_neighbors": h.max_neighbors}}
+
+
+# ----------------------------------------------------------------------------- BM25 (persisted)
+
+
+def save_bm25(directory: Path, chunk_ids: list[str], tokens: list[list[str]], plan_vocab: list[str]) -> None:
+    """Index Kiwi tokens with bm25s and save it (loaded later memory-mapped, not rebuilt)."""
+    import bm25s
+
+    tmp = directory.with_name(directory.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    bm25 = bm25s.BM25(k1=1.2, b=0.75)
+    bm25.index([doc or ["∅"] for doc in tokens] or [["∅"]], show_progress=False)
+    bm25.save(str(tmp))
+    (tmp / "chunk_ids.json").write_text(json.dumps(chunk_ids, ensure_ascii=False))
+    (tmp / "plan_vocab.json").write_text(json.dumps(sorted(set(plan_vocab)), ensure_ascii=False))
+    shutil.rmtree(directory, ignore_errors=True)
+    tmp.replace(directory)
+
+
+@dataclass
+class BM25Index:
+    bm25: Any  # bm25s.BM25, memory-mapped
+    chunk_ids: list[str]
+    plan_vocab: frozenset[str]
+
+    @classmethod
+    def load(cls, directory: Path) -> BM25Index:
+        import bm25s
+
+        bm25 = bm25s.BM25.load(str(directory), mmap=True)
+        ids = json.loads((directory / "chunk_ids.json").read_text())
+        vocab = frozenset(json.loads((directory / "plan_vocab.json").read_text()))
+        return cls(bm25, ids, vocab)
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        known = [t for t in tokens if t in self.bm25.vocab_dict]
+        if not known:
+            return np.zeros(len(self.chunk_ids), dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
 
 
 # ----------------------------------------------------------------------------- build
@@ -425,9 +513,10 @@ class IndexService:
                 return BuildReport(current, False, 0, 0, time.perf_counter() - t0)
             cache = VectorCache(self.layout.cache_path)
             try:
-                titles = [embed_title(n) for n in nodes]
+                titles = [n.metadata["embed_title"] for n in nodes]
                 chunk_vecs, new_chunks = embed_with_cache(
-                    self.embedder, cache, [n.text for n in nodes], titles, progress, "chunks")
+                    self.embedder, cache, [n.text for n in nodes], titles, progress, "chunks",
+                    inputs=[embed_input(n) for n in nodes])
                 sent_rows = [(n.node_id, i, s) for n in nodes
                              for i, s in enumerate(sentences_of(n.text, n.metadata["lang"]))]
                 sent_vecs, new_sents = embed_with_cache(
@@ -441,7 +530,9 @@ class IndexService:
                 build_id=build_id, created_at=datetime.now(UTC).isoformat(timespec="seconds"),
                 fingerprint=fp, model_id=self.embedder.model_id, dim=int(chunk_vecs.shape[1]),
                 chunking=cfg.model_dump(), format=INDEX_FORMAT, chunks=len(nodes),
-                sentences=len(sent_rows), documents=docs, embedded_new=new_chunks + new_sents,
+                sentences=len(sent_rows), documents=docs,
+                doc_titles={d.doc_id: d.title for d in bundle.documents},
+                embedded_new=new_chunks + new_sents, hnsw=hnsw_configuration(self.settings)["hnsw"],
             )
             self._write(build_id, nodes, chunk_vecs, sent_rows, sent_vecs, progress)
             manifest.seconds = round(time.perf_counter() - t0, 2)
@@ -449,7 +540,7 @@ class IndexService:
             if self.layout.mode != "chroma_http":
                 (self.layout.build_dir(build_id) / "manifest.json").write_text(manifest.to_json())
             self.layout.swap(manifest)
-            self.layout.prune(keep={build_id, *( [current.build_id] if current else [])})
+            self.layout.prune(keep={build_id, *([current.build_id] if current else [])})
             changed_docs = sorted(d for d, h in docs.items()
                                   if not current or current.documents.get(d) != h) + sorted(
                 d for d in (current.documents if current else {}) if d not in docs)
@@ -459,20 +550,22 @@ class IndexService:
 
     def _write(self, build_id: str, nodes: list[TextNode], chunk_vecs: np.ndarray,
                sent_rows: list[tuple[str, int, str]], sent_vecs: np.ndarray, progress: bool) -> None:
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
         client = self.layout.client_for(build_id)
         chunks_name, sents_name = self.layout.collection_names(build_id)
-        space = {"hnsw:space": "cosine"}
-        chunks = client.create_collection(chunks_name, metadata=space)
-        for i in range(0, len(nodes), 256):
-            batch = nodes[i:i + 256]
-            chunks.add(
-                ids=[n.node_id for n in batch],
-                documents=[n.text for n in batch],
-                embeddings=chunk_vecs[i:i + len(batch)].tolist(),
-                metadatas=[{**n.metadata, "bm25": " ".join(bm25_tokens(n)), "hash": chunk_hash(n),
-                            "order": i + j} for j, n in enumerate(batch)],
-            )
-        sents = client.create_collection(sents_name, metadata=space)
+        config = hnsw_configuration(self.settings)
+        chunks = client.create_collection(chunks_name, configuration=config, embedding_function=None)
+        primary = self.settings.retrieval.primary_doc_prefix
+        tokens = [bm25_tokens(n) for n in nodes]
+        for i, (n, v, toks) in enumerate(zip(nodes, chunk_vecs, tokens, strict=True)):
+            n.embedding = v.tolist()
+            # Kept with each chunk for workers that build their BM25 cache from the server.
+            n.metadata.update(bm25=" ".join(toks), hash=chunk_hash(n), order=i)
+            n.excluded_embed_metadata_keys = [*n.excluded_embed_metadata_keys, "bm25", "hash", "order"]
+            n.excluded_llm_metadata_keys = [*n.excluded_llm_metadata_keys, "bm25", "hash", "order"]
+        ChromaVectorStore(chroma_collection=chunks).add(nodes)
+        sents = client.create_collection(sents_name, configuration=config, embedding_function=None)
         for i in range(0, len(sent_rows), 512):
             batch = sent_rows[i:i + 512]
             sents.add(
@@ -481,35 +574,53 @@ class IndexService:
                 embeddings=sent_vecs[i:i + len(batch)].tolist(),
                 metadatas=[{"chunk_id": cid, "position": k} for cid, k, _ in batch],
             )
+        plan_vocab = [t for n, toks in zip(nodes, tokens, strict=True) if n.metadata["doc_id"].startswith(primary)
+                      for t in toks]
+        save_bm25(self.layout.bm25_dir(build_id), [n.node_id for n in nodes], tokens, plan_vocab)
 
 
 # ----------------------------------------------------------------------------- read side
 
 
 @dataclass
-class ChunkRecord:
-    chunk_id: str
-    text: str
-    metadata: dict[str, Any]
-    order: int
-
-
-@dataclass
 class IndexSnapshot:
-    """A loaded, read-only view of the current build: what retrieval and answers read."""
+    """An opened build: the Chroma collections (queried, not copied) and the memory-mapped BM25
+    index. No vector of the corpus is held in this process."""
 
     manifest: Manifest
-    chunks: list[ChunkRecord]
-    by_id: dict[str, ChunkRecord]
-    chunk_vecs: np.ndarray  # rows in `chunks` order: dense search is exact (see retrieve.dense)
-    bm25: Any
-    sentence_texts: list[str]
-    sentence_chunk: list[str]
-    sentence_vecs: np.ndarray
-    sentences_by_chunk: dict[str, list[int]]
+    chunks: Any  # chromadb Collection of the chunks
+    sentences: Any  # chromadb Collection of the sentences
+    vector_store: Any  # llama-index ChromaVectorStore over `chunks`
+    bm25: BM25Index
+
+    @property
+    def doc_titles(self) -> dict[str, str]:
+        return self.manifest.doc_titles
+
+
+def _local_bm25(layout: IndexLayout, manifest: Manifest, chunks: Any, primary: str) -> BM25Index:
+    """The build's BM25 index; a server-mode worker makes its local copy once from the tokens the
+    builder stored with each chunk (then it survives restarts)."""
+    directory = layout.bm25_dir(manifest.build_id)
+    if not (directory / "chunk_ids.json").exists():
+        ids: list[str] = []
+        tokens: list[list[str]] = []
+        vocab: list[str] = []
+        got = chunks.get(include=["metadatas"])
+        rows = sorted(zip(got["ids"], got["metadatas"], strict=True), key=lambda r: int(r[1].get("order", 0)))
+        for cid, md in rows:
+            toks = (md.get("bm25") or "").split()
+            ids.append(cid)
+            tokens.append(toks)
+            if str(md.get("doc_id", "")).startswith(primary):
+                vocab.extend(toks)
+        save_bm25(directory, ids, tokens, vocab)
+    return BM25Index.load(directory)
 
 
 def open_snapshot(settings: Settings, expected_model_id: str) -> IndexSnapshot:
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
     layout = IndexLayout(settings)
     manifest = layout.current()
     if manifest is None:
@@ -526,36 +637,17 @@ def open_snapshot(settings: Settings, expected_model_id: str) -> IndexSnapshot:
     try:
         client = layout.client_for(manifest.build_id)
         chunks_name, sents_name = layout.collection_names(manifest.build_id)
-        chunk_col = client.get_collection(chunks_name)
-        got = chunk_col.get(include=["documents", "metadatas", "embeddings"])
-        sent_col = client.get_collection(sents_name)
-        sgot = sent_col.get(include=["documents", "metadatas", "embeddings"])
+        chunks = client.get_collection(chunks_name, embedding_function=None)
+        sentences = client.get_collection(sents_name, embedding_function=None)
+        count = chunks.count()
+        bm25 = _local_bm25(layout, manifest, chunks, settings.retrieval.primary_doc_prefix)
     except IndexNotBuiltError:
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged store surfaces as many error types
         raise IndexNotBuiltError(f"the index {manifest.build_id} cannot be read: {exc}",
                                  hint="Rebuild with `assistant index --force`.") from exc
-    records = [ChunkRecord(i, d, m, int(m.get("order", 0)))
-               for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
-    chunk_order = sorted(range(len(records)), key=lambda i: records[i].order)
-    records = [records[i] for i in chunk_order]
-    chunk_vecs = (np.asarray(got["embeddings"], dtype=np.float32)[chunk_order] if records
-                  else np.zeros((0, manifest.dim), dtype=np.float32))
-    if len(records) != manifest.chunks:
+    if count != manifest.chunks or len(bm25.chunk_ids) != manifest.chunks:
         raise IndexNotBuiltError(
-            f"the index holds {len(records)} chunks, its manifest says {manifest.chunks}",
+            f"the index holds {count} chunks, its manifest says {manifest.chunks}",
             hint="Rebuild with `assistant index --force`.")
-    import bm25s
-
-    bm25 = bm25s.BM25(k1=1.2, b=0.75)
-    bm25.index([r.metadata.get("bm25", "").split() or ["∅"] for r in records], show_progress=False)
-    sent_chunk = [m["chunk_id"] for m in sgot["metadatas"]]
-    order = sorted(range(len(sent_chunk)), key=lambda i: (sent_chunk[i], sgot["metadatas"][i]["position"]))
-    sent_texts = [sgot["documents"][i] for i in order]
-    sent_chunk = [sent_chunk[i] for i in order]
-    vecs = np.asarray(sgot["embeddings"], dtype=np.float32)[order] if order else np.zeros((0, manifest.dim))
-    by_chunk: dict[str, list[int]] = {}
-    for i, cid in enumerate(sent_chunk):
-        by_chunk.setdefault(cid, []).append(i)
-    return IndexSnapshot(manifest, records, {r.chunk_id: r for r in records}, chunk_vecs, bm25,
-                         sent_texts, sent_chunk, vecs, by_chunk)
+    return IndexSnapshot(manifest, chunks, sentences, ChromaVectorStore(chroma_collection=chunks), bm25)

@@ -418,6 +418,17 @@ def citation_quality(
 # ---------------------------------------------------------------- export and status
 
 
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula (=HYPERLINK(…), +cmd, -2+3, @SUM) gets a
+    leading apostrophe: shown as text, never evaluated."""
+    if isinstance(value, str) and value.startswith(_FORMULA):
+        return "'" + value
+    return value
+
+
 def export_csv(db: sqlite3.Connection, out_dir: Path | str) -> dict[str, Path]:
     """Write ``answers.csv``, ``citations.csv`` and ``verdicts.csv`` (UTF-8, with a header,
     JSON columns as JSON text) into ``out_dir``; return the paths by table name."""
@@ -434,7 +445,7 @@ def export_csv(db: sqlite3.Connection, out_dir: Path | str) -> dict[str, Path]:
                 writer = csv.writer(fh)
                 writer.writerow([d[0] for d in cur.description])
                 for row in cur:
-                    writer.writerow(tuple(row))
+                    writer.writerow(tuple(spreadsheet_safe(v) for v in row))
             written[table] = path
     finally:
         db.execute("COMMIT")

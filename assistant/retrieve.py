@@ -1,4 +1,9 @@
-"""Retrieve stage: Query -> ranked Hits, dense + Korean BM25, fused by weighted RRF.
+"""Retrieve stage: Query -> ranked Hits, dense (Chroma) + Korean BM25 (bm25s), fused by weighted RRF.
+
+Built from llama-index pieces: the dense side is a ``VectorIndexRetriever`` over the Chroma
+vector store (``collection.query`` with the query embedding and ``where`` filters); the lexical
+side a ``BaseRetriever`` over the persisted bm25s index of Kiwi tokens; the fusion a retriever
+over both; the plan-first prior a node postprocessor. Hits leave the stage as our ``Hit``.
 
 Plain reciprocal-rank fusion hurt English questions over this Korean corpus: an English
 query shares almost no tokens with the text, and BM25 then promotes chunks full of URLs
@@ -10,14 +15,20 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import threading
 import time
-from dataclasses import dataclass
 
 import numpy as np
+from llama_index.core import VectorStoreIndex
+from llama_index.core.postprocessor.types import BaseNodePostprocessor
+from llama_index.core.retrievers import BaseRetriever
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+from llama_index.core.vector_stores import ExactMatchFilter, MetadataFilters
+from pydantic import PrivateAttr
 
-from assistant.components.embedding import Embedder
+from assistant.components.embedding import Embedder, LlamaEmbedding
 from assistant.index import IndexLayout, IndexSnapshot, open_snapshot
 from assistant.knowledge.glossary import glossary
 from assistant.korean.tokens import tokenize
@@ -49,14 +60,178 @@ def question_handles(text: str) -> set[str]:
     return _number_and_abbreviation_handles(text) | set(tokenize(text)) | words
 
 
-@dataclass
-class _Ranked:
-    order: list[int]
-    scores: dict[int, float]
+# ----------------------------------------------------------------------------- llama-index pieces
+
+
+def _cosine(similarity: float | None) -> float:
+    """ChromaVectorStore reports exp(-distance); the cosine distance makes that exp(cos - 1)."""
+    return 1.0 + math.log(similarity) if similarity else -1.0
+
+
+def _filters(query: Query) -> MetadataFilters | None:
+    if not query.filters:
+        return None
+    return MetadataFilters(filters=[ExactMatchFilter(key=k, value=v) for k, v in query.filters.items()])
+
+
+def node_of(chunk_id: str, text: str, metadata: dict) -> TextNode:
+    return TextNode(id_=chunk_id, text=text, metadata={k: v for k, v in metadata.items() if not k.startswith("_")})
+
+
+class DenseRetriever(BaseRetriever):
+    """Chroma's nearest chunks to the query embedding (llama-index's vector retriever; the query
+    carries its embedding, computed once per question). Scores are cosines."""
+
+    def __init__(self, index: VectorStoreIndex, top_k: int) -> None:
+        super().__init__()
+        self._index = index
+        self._top_k = top_k
+        self.filters: MetadataFilters | None = None
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        inner = self._index.as_retriever(similarity_top_k=self._top_k, filters=self.filters)
+        out = inner.retrieve(query_bundle)
+        for n in out:
+            n.score = _cosine(n.score)
+        return out
+
+
+class ExactDenseRetriever(BaseRetriever):
+    """Exact cosine over every chunk vector held in this process: only to measure Chroma against
+    (``mode="hybrid_exact"``/``"dense_exact"`` in the eval), never on the serving path."""
+
+    def __init__(self, retriever: Retriever, query: Query, qvec: np.ndarray, top_k: int) -> None:
+        super().__init__()
+        self._retriever, self._query, self._qvec, self._top_k = retriever, query, qvec, top_k
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        ranked = self._retriever.exact_dense(self._query, self._top_k, self._qvec)
+        nodes = fill(self._retriever.snapshot, [NodeWithScore(node=TextNode(id_=i, text=""), score=s)
+                                                for i, s in ranked])
+        if self._query.filters:
+            nodes = [n for n in nodes if all(str(n.node.metadata.get(k)) == str(v)
+                                             for k, v in self._query.filters.items())]
+        return nodes
+
+
+class KiwiBM25Retriever(BaseRetriever):
+    """BM25 over Kiwi tokens (persisted with the build, memory-mapped). It ranks chunk ids; their
+    texts are fetched from Chroma only for the chunks that survive the fusion (``fill``)."""
+
+    def __init__(self, snapshot: IndexSnapshot, top_k: int) -> None:
+        super().__init__()
+        self._snap = snapshot
+        self._top_k = top_k
+        self.tokens: list[str] = []
+        self.filters: dict[str, str] = {}
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        if not self.tokens:
+            return []
+        scores = self._snap.bm25.scores(self.tokens)
+        top = np.argpartition(-scores, min(len(scores) - 1, self._top_k * 3))[: self._top_k * 3]
+        order = [int(i) for i in sorted(top, key=lambda i: (-scores[i], i)) if scores[i] > 0]
+        ids = [self._snap.bm25.chunk_ids[i] for i in order]
+        if self.filters:  # metadata filters: checked on the candidates' metadata
+            got = self._snap.chunks.get(ids=ids, include=["metadatas"])
+            ok = {i for i, m in zip(got["ids"], got["metadatas"], strict=True)
+                  if all(str(m.get(k)) == str(v) for k, v in self.filters.items())}
+            keep = [(i, cid) for i, cid in zip(order, ids, strict=True) if cid in ok]
+        else:
+            keep = list(zip(order, ids, strict=True))
+        return [NodeWithScore(node=TextNode(id_=cid, text=""), score=float(scores[i]))
+                for i, cid in keep[: self._top_k]]
+
+
+def fill(snapshot: IndexSnapshot, nodes: list[NodeWithScore]) -> list[NodeWithScore]:
+    """Fetch from Chroma the text and metadata of nodes known by id only (BM25 results)."""
+    missing = [n.node.node_id for n in nodes if not n.node.metadata]
+    if missing:
+        got = snapshot.chunks.get(ids=missing, include=["documents", "metadatas"])
+        full = {i: node_of(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+        for n in nodes:
+            if not n.node.metadata:
+                n.node = full[n.node.node_id]
+    return nodes
+
+
+class FusionRetriever(BaseRetriever):
+    """Weighted reciprocal-rank fusion of the dense and the lexical rankings, weights per question
+    language (llama-index's QueryFusionRetriever applies no weights in its RRF mode)."""
+
+    def __init__(self, dense: BaseRetriever | None, lexical: KiwiBM25Retriever | None, weights: tuple[float, float],
+                 rrf_k: int, top_k: int) -> None:
+        super().__init__()
+        self._dense, self._lexical = dense, lexical
+        self._weights, self._rrf_k, self._top_k = weights, rrf_k, top_k
+        self.dense_results: list[NodeWithScore] = []
+        self.lexical_results: list[NodeWithScore] = []
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        self.dense_results = self._dense.retrieve(query_bundle) if self._dense else []
+        self.lexical_results = self._lexical.retrieve(query_bundle) if self._lexical else []
+        fused: dict[str, float] = {}
+        nodes: dict[str, NodeWithScore] = {}
+        for ranked, w in ((self.dense_results, self._weights[0]), (self.lexical_results, self._weights[1])):
+            for rank, n in enumerate(ranked):
+                fused[n.node.node_id] = fused.get(n.node.node_id, 0.0) + w / (self._rrf_k + rank + 1)
+                nodes.setdefault(n.node.node_id, n)
+        out = [NodeWithScore(node=nodes[i].node, score=fused[i]) for i in fused]
+        out.sort(key=lambda n: -(n.score or 0.0))
+        return out[: self._top_k * 2]
+
+
+class PlanFirstPostprocessor(BaseNodePostprocessor):
+    """An added (cited) document yields to the plan unless the question names it or one of its
+    chunks is clearly closer to the question than anything in the plan."""
+
+    primary: str = "plan/"
+    factor: float = 0.6
+    margin: float = 0.25
+    _named: set[str] = PrivateAttr(default_factory=set)
+    _dense: dict[str, float] = PrivateAttr(default_factory=dict)
+
+    def configure(self, named: set[str], dense: dict[str, float]) -> None:
+        self._named, self._dense = named, dense
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "PlanFirstPostprocessor"
+
+    def _postprocess_nodes(self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None
+                           ) -> list[NodeWithScore]:
+        if self.factor == 1.0:
+            return nodes
+        plan = [s for i, s in self._dense.items() if i.startswith(self.primary)]
+        best_primary = max(plan, default=-1.0)
+        for n in nodes:
+            doc_id = str(n.node.metadata.get("doc_id", ""))
+            if (not doc_id.startswith(self.primary) and doc_id not in self._named
+                    and self._dense.get(n.node.node_id, -1.0) <= best_primary + self.margin):
+                n.score = (n.score or 0.0) * self.factor
+        nodes.sort(key=lambda n: -(n.score or 0.0))
+        return nodes
+
+
+def hit_of(node: TextNode, score: float, rank: int, dense_rank: int | None = None, bm25_rank: int | None = None,
+           dense_score: float | None = None) -> Hit:
+    """A llama-index node as the retrieve stage hands it on (our own type)."""
+    md = node.metadata
+    return Hit(
+        chunk_id=node.node_id, doc_id=md["doc_id"], doc_title=md["doc_title"], kind=md["kind"], text=node.text,
+        lang=md["lang"], page_start=md.get("page") or None, page_end=md.get("page_end") or None,
+        section=md.get("section", ""), footnotes=[f for f in str(md.get("footnotes", "")).split(",") if f],
+        entities=[e for e in str(md.get("entities", "")).split(",") if e], record=md.get("record", "") or "",
+        score=round(score, 6), rank=rank, dense_rank=dense_rank, bm25_rank=bm25_rank, dense_score=dense_score,
+        references=[ReferenceLink(**r) for r in json.loads(md.get("refs") or "[]")],
+    )
+
+
+# ----------------------------------------------------------------------------- the stage
 
 
 class Retriever:
-    """Holds the loaded index snapshot; reloads it when another process swaps the index."""
+    """The retrieve stage over the current index build (reopened when another process swaps it)."""
 
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
         self.settings = settings
@@ -67,6 +242,16 @@ class Retriever:
         self._checked = 0.0
         self._lock = threading.Lock()
         self._handles: tuple[IndexSnapshot, dict[str, set[str]]] | None = None
+        self._exact: tuple[IndexSnapshot, list[str], np.ndarray] | None = None
+        self._embed_model = LlamaEmbedding(embedder)
+        self._vector_index: tuple[IndexSnapshot, VectorStoreIndex] | None = None
+
+    def vector_index(self, snap: IndexSnapshot) -> VectorStoreIndex:
+        """llama-index's view of the build's chunk collection (made once per build)."""
+        if self._vector_index is None or self._vector_index[0] is not snap:
+            self._vector_index = (snap, VectorStoreIndex.from_vector_store(snap.vector_store,
+                                                                            embed_model=self._embed_model))
+        return self._vector_index[1]
 
     @property
     def snapshot(self) -> IndexSnapshot:
@@ -78,33 +263,11 @@ class Retriever:
                 if self._snapshot is None or token != self._token:
                     self._snapshot = open_snapshot(self.settings, self.embedder.model_id)
                     self._token = token
-                    logger.info("index loaded build_id=%s chunks=%d", token, len(self._snapshot.chunks))
+                    logger.info("index opened build_id=%s chunks=%d", token, self._snapshot.manifest.chunks)
             return self._snapshot
 
-    # -------------------------------------------------------------------- rankers
-
-    def dense(self, query: Query, n: int, qvec: np.ndarray | None = None) -> _Ranked:
-        """Exact cosine over every chunk vector (normalised, so a dot product). A few thousand
-        768-d rows take well under a millisecond; Chroma's approximate HNSW search dropped the
-        two best chunks of an eval question in one process of three."""
-        snap = self.snapshot
-        qvec = self.embed_query(query) if qvec is None else qvec
-        if not len(snap.chunks):
-            return _Ranked([], {})
-        sims = snap.chunk_vecs @ qvec
-        allowed = self._allowed(query, snap)
-        sims = np.where(allowed, sims, -np.inf)
-        top = [int(i) for i in np.argsort(-sims, kind="stable")[:n] if allowed[i]]
-        return _Ranked(top, {i: float(sims[i]) for i in top})
-
-    @staticmethod
-    def _allowed(query: Query, snap: IndexSnapshot) -> np.ndarray:
-        """Metadata equality filters as a mask over the chunks."""
-        chunks = snap.chunks
-        allowed = np.ones(len(chunks), dtype=bool)
-        for key, value in query.filters.items():
-            allowed &= np.array([str(r.metadata.get(key)) == str(value) for r in chunks])
-        return allowed
+    def embed_query(self, query: Query) -> np.ndarray:
+        return self.embedder.embed_queries([query.search_text])[0]
 
     def bm25_tokens(self, query: Query) -> list[str]:
         tokens = tokenize(query.search_text)
@@ -113,39 +276,13 @@ class Retriever:
                 tokens.extend(tokenize(term))
         return tokens
 
-    def bm25(self, query: Query, n: int) -> _Ranked:
-        snap = self.snapshot
-        tokens = self.bm25_tokens(query)
-        if not tokens:
-            return _Ranked([], {})
-        scores = np.where(self._allowed(query, snap), snap.bm25.get_scores(tokens), 0.0)
-        top = [int(i) for i in np.argsort(-scores)[:n] if scores[i] > 0]
-        return _Ranked(top, {i: float(scores[i]) for i in top})
-
-    def sentences(self, hits: list[Hit], qvec: np.ndarray) -> list[list[tuple[str, float]]]:
-        """For each hit, its sentences with their similarity to the query (precomputed vectors)."""
-        snap = self.snapshot
-        out = []
-        for h in hits:
-            idx = snap.sentences_by_chunk.get(h.chunk_id, [])
-            sims = snap.sentence_vecs[idx] @ qvec if idx else np.zeros(0)
-            out.append([(snap.sentence_texts[i], float(s)) for i, s in zip(idx, sims, strict=True)])
-        return out
-
-    def embed_query(self, query: Query) -> np.ndarray:
-        return self.embedder.embed_queries([query.search_text])[0]
-
-    # -------------------------------------------------------------------- fusion
+    # -------------------------------------------------------------------- handles of added documents
 
     def _document_handles(self, snap: IndexSnapshot) -> dict[str, set[str]]:
-        """Handles of every added document of this snapshot (computed once per snapshot)."""
         if self._handles is None or self._handles[0] is not snap:
             prefix = self.settings.retrieval.primary_doc_prefix
-            vocab = {t for r in snap.chunks if r.metadata["doc_id"].startswith(prefix)
-                     for t in r.metadata.get("bm25", "").split()}
-            titles = {r.metadata["doc_id"]: r.metadata["doc_title"] for r in snap.chunks
-                      if not r.metadata["doc_id"].startswith(prefix)}
-            self._handles = (snap, {d: document_handles(t, vocab) for d, t in titles.items()})
+            titles = {d: t for d, t in snap.doc_titles.items() if not d.startswith(prefix)}
+            self._handles = (snap, {d: document_handles(t, set(snap.bm25.plan_vocab)) for d, t in titles.items()})
         return self._handles[1]
 
     def named_documents(self, query: Query) -> set[str]:
@@ -153,79 +290,87 @@ class Retriever:
         asked = question_handles(query.search_text)
         return {d for d, h in self._document_handles(self.snapshot).items() if h & asked}
 
-    def record_hits(self, record_ids: list[str]) -> dict[str, Hit]:
-        """The chunks that render these records (Table 1 rows, Table 2 goals), by record id."""
-        return record_hits(self, record_ids)
-
-    def hit_containing(self, text: str) -> Hit | None:
-        """The plan chunk whose text holds this passage."""
-        return hit_containing(self, text, self.settings.retrieval.primary_doc_prefix)
+    # -------------------------------------------------------------------- search
 
     def search(self, query: Query, mode: str | None = None, qvec: np.ndarray | None = None) -> list[Hit]:
         cfg = self.settings.retrieval
         mode = mode or cfg.mode
-        n = max(cfg.candidates, query.top_k)
-        dense = self.dense(query, n, qvec) if mode in ("hybrid", "dense") else _Ranked([], {})
-        lexical = self.bm25(query, n) if mode in ("hybrid", "bm25") else _Ranked([], {})
-        weights = cfg.weights.get(query.lang) or cfg.weights["en"]
-        fused: dict[int, float] = {}
-        for ranked, w in ((dense, weights.dense if mode != "bm25" else 1.0),
-                          (lexical, weights.bm25 if mode != "dense" else 1.0)):
-            for rank, idx in enumerate(ranked.order):
-                fused[idx] = fused.get(idx, 0.0) + w / (cfg.rrf_k + rank + 1)
         snap = self.snapshot
-        if cfg.cited_doc_weight != 1.0:
-            # An added document yields to the plan unless the question names it or one of its
-            # chunks is clearly closer to the question than anything in the plan.
-            named = self.named_documents(query)
-            primary = [i for i in dense.order if snap.chunks[i].metadata["doc_id"].startswith(cfg.primary_doc_prefix)]
-            best_primary = dense.scores[primary[0]] if primary else -1.0
-            for idx in fused:
-                doc_id = snap.chunks[idx].metadata["doc_id"]
-                if (not doc_id.startswith(cfg.primary_doc_prefix) and doc_id not in named
-                        and dense.scores.get(idx, -1.0) <= best_primary + weights.cited_margin):
-                    fused[idx] *= cfg.cited_doc_weight
-        order = sorted(fused, key=lambda i: -fused[i])[: query.top_k]
-        d_rank = {idx: r + 1 for r, idx in enumerate(dense.order)}
-        b_rank = {idx: r + 1 for r, idx in enumerate(lexical.order)}
-        hits = []
-        for rank, idx in enumerate(order, start=1):
-            rec = snap.chunks[idx]
-            md = rec.metadata
-            hits.append(Hit(
-                chunk_id=rec.chunk_id, doc_id=md["doc_id"], doc_title=md["doc_title"], kind=md["kind"],
-                text=rec.text, lang=md["lang"], page_start=md["page"] or None,
-                page_end=md["page_end"] or None, section=md["section"],
-                footnotes=[f for f in md["footnotes"].split(",") if f],
-                entities=[e for e in md["entities"].split(",") if e], record=md.get("record", ""),
-                score=round(fused[idx], 6), rank=rank, dense_rank=d_rank.get(idx),
-                bm25_rank=b_rank.get(idx), dense_score=dense.scores.get(idx),
-                references=[ReferenceLink(**r) for r in json.loads(md.get("refs") or "[]")],
-            ))
-        return hits
+        n = max(cfg.candidates, query.top_k)
+        qvec = self.embed_query(query) if qvec is None else qvec
+        bundle = QueryBundle(query_str=query.search_text, embedding=[float(x) for x in qvec])
+        exact = mode.endswith("_exact")
+        base_mode = mode.removesuffix("_exact")
+        dense: BaseRetriever | None = None
+        if base_mode in ("hybrid", "dense"):
+            dense = ExactDenseRetriever(self, query, qvec, n) if exact else DenseRetriever(self.vector_index(snap), n)
+            if isinstance(dense, DenseRetriever):
+                dense.filters = _filters(query)
+        lexical = KiwiBM25Retriever(snap, n) if base_mode in ("hybrid", "bm25") else None
+        if lexical:
+            lexical.tokens, lexical.filters = self.bm25_tokens(query), dict(query.filters)
+        weights = cfg.weights.get(query.lang) or cfg.weights["en"]
+        w = (weights.dense if base_mode != "bm25" else 1.0, weights.bm25 if base_mode != "dense" else 1.0)
+        fusion = FusionRetriever(dense, lexical, w, cfg.rrf_k, query.top_k)
+        fused = fusion.retrieve(bundle)
+        dense_scores = {x.node.node_id: float(x.score or 0.0) for x in fusion.dense_results}
+        prior = PlanFirstPostprocessor(primary=cfg.primary_doc_prefix, factor=cfg.cited_doc_weight,
+                                       margin=weights.cited_margin)
+        prior.configure(self.named_documents(query) if cfg.cited_doc_weight != 1.0 else set(), dense_scores)
+        ranked = fill(snap, prior.postprocess_nodes(fill(snap, fused), bundle)[: query.top_k])
+        d_rank = {x.node.node_id: r + 1 for r, x in enumerate(fusion.dense_results)}
+        b_rank = {x.node.node_id: r + 1 for r, x in enumerate(fusion.lexical_results)}
+        return [hit_of(x.node, x.score or 0.0, rank, d_rank.get(x.node.node_id), b_rank.get(x.node.node_id),
+                       dense_scores.get(x.node.node_id)) for rank, x in enumerate(ranked, start=1)]
+
+    def exact_dense(self, query: Query, n: int = 10, qvec: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """Exact cosine over every chunk vector (for measuring Chroma's recall; loads the vectors)."""
+        snap = self.snapshot
+        if self._exact is None or self._exact[0] is not snap:
+            got = snap.chunks.get(include=["embeddings"])
+            self._exact = (snap, list(got["ids"]), np.asarray(got["embeddings"], dtype=np.float32))
+        _, ids, vecs = self._exact
+        qvec = self.embed_query(query) if qvec is None else qvec
+        sims = vecs @ qvec
+        top = np.argsort(-sims, kind="stable")[:n]
+        return [(ids[int(i)], float(sims[int(i)])) for i in top]
+
+    def sentences(self, hits: list[Hit], qvec: np.ndarray) -> list[list[tuple[str, float]]]:
+        """For each hit, its sentences (in order) with their similarity to the query: one Chroma
+        query on the sentence collection, filtered to these chunks."""
+        if not hits:
+            return []
+        snap = self.snapshot
+        ids = [h.chunk_id for h in hits]
+        total = snap.manifest.sentences or 1
+        got = snap.sentences.query(query_embeddings=[[float(x) for x in qvec]], where={"chunk_id": {"$in": ids}},
+                                   n_results=min(total, 60 * len(ids)), include=["documents", "metadatas", "distances"])
+        per: dict[str, list[tuple[int, str, float]]] = {i: [] for i in ids}
+        for doc, md, dist in zip(got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True):
+            per.setdefault(md["chunk_id"], []).append((int(md["position"]), doc, 1.0 - float(dist)))
+        return [[(t, sim) for _, t, sim in sorted(per[i])] for i in ids]
+
+    def record_hits(self, record_ids: list[str]) -> dict[str, Hit]:
+        """The chunks that render these records (Table 1 rows, Table 2 goals), by record id."""
+        if not record_ids:
+            return {}
+        got = self.snapshot.chunks.get(where={"record": {"$in": list(record_ids)}}, include=["documents", "metadatas"])
+        return {m["record"]: hit_of(node_of(i, d, m), 1.0, 0)
+                for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+
+    def hit_containing(self, text: str) -> Hit | None:
+        """The plan chunk whose text holds this passage."""
+        got = self.snapshot.chunks.get(where={"doc_id": {"$eq": self.plan_doc_id()}}, where_document={"$contains": text},
+                                       include=["documents", "metadatas"], limit=1)
+        if not got["ids"]:
+            return None
+        return hit_of(node_of(got["ids"][0], got["documents"][0], got["metadatas"][0]), 1.0, 0)
+
+    def plan_doc_id(self) -> str:
+        prefix = self.settings.retrieval.primary_doc_prefix
+        return next((d for d in self.snapshot.doc_titles if d.startswith(prefix)), prefix)
+
+    def chunk_count(self) -> int:
+        return self.snapshot.manifest.chunks
 
 
-def _hit_of(rec, rank: int = 0) -> Hit:  # noqa: ANN001 - a ChunkRecord of the snapshot
-    md = rec.metadata
-    return Hit(
-        chunk_id=rec.chunk_id, doc_id=md["doc_id"], doc_title=md["doc_title"], kind=md["kind"], text=rec.text,
-        lang=md["lang"], page_start=md["page"] or None, page_end=md["page_end"] or None, section=md["section"],
-        footnotes=[f for f in md["footnotes"].split(",") if f], entities=[e for e in md["entities"].split(",") if e],
-        record=md.get("record", ""), score=1.0, rank=rank,
-        references=[ReferenceLink(**r) for r in json.loads(md.get("refs") or "[]")])
-
-
-def record_hits(retriever: Retriever, record_ids: list[str]) -> dict[str, Hit]:
-    """The chunks that render these records (Table 1 rows, Table 2 goals), by record id."""
-    wanted = set(record_ids)
-    return {r.metadata.get("record"): _hit_of(r) for r in retriever.snapshot.chunks
-            if r.metadata.get("record") in wanted}
-
-
-def hit_containing(retriever: Retriever, text: str, doc_prefix: str = "plan/") -> Hit | None:
-    """The plan chunk whose text holds this passage (whitespace-insensitive)."""
-    want = re.sub(r"\s+", "", text)
-    for r in retriever.snapshot.chunks:
-        if r.metadata["doc_id"].startswith(doc_prefix) and want in re.sub(r"\s+", "", r.text):
-            return _hit_of(r)
-    return None

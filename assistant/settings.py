@@ -1,30 +1,63 @@
 """The one configuration object.
 
 `settings.yaml` is the base; ``ASSISTANT_PROFILES=a,b`` deep-merges ``settings-a.yaml`` then
-``settings-b.yaml`` on top. ``${VAR:default}`` is expanded from the environment (a variable
-with no default that is unset fails at load). Finally ``ASSISTANT__SECTION__KEY=value``
-environment variables override single keys (the value is parsed as YAML).
-Every key is a typed pydantic field with a description: this class is the reference.
+``settings-b.yaml`` on top, then a user's own file (``ASSISTANT_CONFIG`` or ``--config``).
+``${VAR:default}`` is expanded from the environment (a variable with no default that is unset
+fails at load). Finally ``ASSISTANT__SECTION__KEY=value`` environment variables override single
+keys. A value that comes from the environment is never parsed as YAML: it reaches its field as
+the string it was, and the field's type decides (pydantic: "9999" for an int is 9999; "0123" for
+a string stays "0123"; a list takes JSON or comma-separated items). Secrets are ``SecretStr`` and
+never appear in an error message. Every key is a typed pydantic field with a description: this
+class is the reference.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import types
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from assistant.errors import ConfigError
 
 Lang = Literal["en", "ko"]
 
 
+def _allows(annotation: Any, kind: type) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_allows(a, kind) for a in typing.get_args(annotation))
+    return annotation is kind or origin is kind
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _strings_from_the_environment(cls, data: Any) -> Any:
+        """An empty string for an optional field is None; a string for a list field is a JSON
+        list or comma-separated items (environment values arrive as strings)."""
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for name, field in cls.model_fields.items():
+            value = out.get(name)
+            if not isinstance(value, str):
+                continue
+            if value == "" and _allows(field.annotation, type(None)):
+                out[name] = None
+            elif _allows(field.annotation, list):
+                text = value.strip()
+                out[name] = json.loads(text) if text.startswith("[") else [x.strip() for x in text.split(",") if x.strip()]
+        return out
 
 
 class DataSettings(_Section):
@@ -103,6 +136,15 @@ class EmbeddingSettings(_Section):
     threads: int = Field(2, description="torch threads.")
 
 
+class HnswSettings(_Section):
+    """Chroma's HNSW index of a collection (cosine space). Search breadth is what keeps Chroma's
+    top 10 equal to exact search's top 10 (`assistant bench scale` measures recall@10)."""
+
+    ef_search: int = Field(200, description="Candidates examined per query.")
+    ef_construction: int = Field(200, description="Candidates examined per insert while building.")
+    max_neighbors: int = Field(32, description="Graph degree (M).")
+
+
 class VectorStoreSettings(_Section):
     mode: Literal["chroma", "chroma_http"] = Field(
         "chroma", description="chroma: persistent local store under index/; chroma_http: a "
@@ -111,6 +153,7 @@ class VectorStoreSettings(_Section):
     collection: str = Field("mfg_usa", description="Collection name prefix.")
     host: str = "127.0.0.1"
     port: int = 8000
+    hnsw: HnswSettings = Field(default_factory=HnswSettings)
 
 
 class ChunkingSettings(_Section):
@@ -219,6 +262,10 @@ class AnswerSettings(_Section):
         default_factory=list, description="Decisions switched off (ablation): names of "
         "assistant.answer.state.ABLATABLE; `assistant eval --without NAME` sets it for one run.")
     max_question_chars: int = Field(2000, description="Longer questions are cut with a notice.")
+    max_history_turns: int = Field(8, description="Conversation turns kept (the most recent); older ones are "
+                                   "dropped with a notice.")
+    max_turn_chars: int = Field(2000, description="Longer history turns are cut.")
+    max_history_chars: int = Field(6000, description="Total characters of history kept (the most recent).")
     default_lang: Lang = Field("en", description="Language for text too short to judge.")
 
 
@@ -227,12 +274,27 @@ class UISettings(_Section):
     port: int = 7860
     concurrency_limit: int = Field(1, description="Answers generated at once (2 cores).")
     max_queue: int = Field(64, description="Requests waiting before new ones are refused.")
-    review_users: str = Field(
-        "", description="Staff credentials 'name:password,name2:password2'. Empty: no review tab."
-    )
+    review_users: SecretStr = Field(
+        SecretStr(""), description="Staff credentials 'name:password,name2:password2'. Empty: no review tab "
+        "unless review_users_file names a file of salted hashes (`assistant review add-user NAME`).")
+    review_users_file: str = Field(
+        "", description="File of staff credentials as salted hashes (one 'name:salt:hash' per line). "
+        "Empty: reviewers.txt under the data home, when it exists.")
+    session_ttl_s: float = Field(8 * 3600.0, description="A review session ends this long after its login.")
+    login_free_attempts: int = Field(3, description="Failed review logins per client before each further "
+                                     "attempt must wait a doubling delay (1 s, 2 s, 4 s … up to 5 min).")
+    max_request_bytes: int = Field(256 * 1024, description="Larger request bodies are refused at the edge "
+                                   "(the question and its history stay far below).")
+    export_ttl_s: float = Field(300.0, description="CSV exports are deleted this long after they were made.")
     shutdown_grace_s: float = Field(
         10.0, description="On SIGTERM, seconds open chat streams get to finish before the server exits."
     )
+
+
+class FetchSettings(_Section):
+    allow_hosts: list[str] = Field(
+        default_factory=list, description="Hosts ('host' or 'host:port') `corpus fetch` may reach although "
+        "they resolve to loopback or private addresses (tests' local servers). Empty: public addresses only.")
 
 
 class LogSettings(_Section):
@@ -251,6 +313,7 @@ class Settings(_Section):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     ui: UISettings = Field(default_factory=UISettings)
+    fetch: FetchSettings = Field(default_factory=FetchSettings)
     log: LogSettings = Field(default_factory=LogSettings)
 
 
@@ -259,7 +322,8 @@ _MISSING = object()
 
 
 def expand_env(value: Any, env: Mapping[str, str]) -> Any:
-    """Expand ``${VAR:default}`` in every string of a YAML tree."""
+    """Expand ``${VAR:default}`` in every string of a YAML tree. The result stays a string: the
+    field's type decides how it is read (never YAML: "0123" must not become 83)."""
     if isinstance(value, dict):
         return {k: expand_env(v, env) for k, v in value.items()}
     if isinstance(value, list):
@@ -276,14 +340,7 @@ def expand_env(value: Any, env: Mapping[str, str]) -> Any:
             return default
         return str(got)
 
-    expanded = _VAR.sub(repl, value)
-    # A whole-value placeholder may stand for a number or a boolean.
-    if _VAR.fullmatch(value):
-        try:
-            return yaml.safe_load(expanded) if expanded != "" else ""
-        except yaml.YAMLError:
-            return expanded
-    return expanded
+    return _VAR.sub(repl, value)
 
 
 def deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -305,28 +362,43 @@ def _env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
         node = tree
         for k in keys[:-1]:
             node = node.setdefault(k, {})
-        try:
-            node[keys[-1]] = yaml.safe_load(raw)
-        except yaml.YAMLError:
-            node[keys[-1]] = raw
+        node[keys[-1]] = raw  # typed by the field, never parsed as YAML
     return tree
+
+
+def settings_dir() -> Path:
+    """Where settings.yaml and its profiles live: the checkout's root, or the installed package's
+    data (``assistant/_data``, put there when the wheel is built)."""
+    from importlib.resources import files
+
+    checkout = Path(__file__).resolve().parent.parent
+    return checkout if (checkout / "settings.yaml").exists() else Path(str(files("assistant"))) / "_data"
+
+
+def _errors(exc: ValidationError) -> str:
+    """Which keys are wrong and why, without the values (a value may be a secret)."""
+    return "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
 
 
 def load_settings(
     env: Mapping[str, str] | None = None,
     root: Path | None = None,
     profiles: list[str] | None = None,
+    config: str | Path | None = None,
 ) -> Settings:
-    """Load settings.yaml + profiles + env overrides. ``env`` defaults to ``os.environ``."""
+    """Load settings.yaml + profiles + a user's file + env overrides (``env``: os.environ)."""
     env = dict(os.environ if env is None else env)
-    root = root or Path(__file__).resolve().parent.parent
+    root = root or settings_dir()
     if profiles is None:
         profiles = [p.strip() for p in env.get("ASSISTANT_PROFILES", "").split(",") if p.strip()]
+    config = config or env.get("ASSISTANT_CONFIG") or None
+    files_ = [root / "settings.yaml", *[root / f"settings-{p}.yaml" for p in profiles]]
+    if config:
+        files_.append(Path(config).expanduser())
     tree: dict[str, Any] = {}
-    for name in ["settings.yaml", *[f"settings-{p}.yaml" for p in profiles]]:
-        path = root / name
+    for path in files_:
         if not path.exists():
-            raise ConfigError(f"settings file {path} not found (profile in ASSISTANT_PROFILES?)")
+            raise ConfigError(f"settings file {path} not found (profile in ASSISTANT_PROFILES, or ASSISTANT_CONFIG?)")
         try:
             loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
@@ -336,5 +408,5 @@ def load_settings(
     tree["profile"] = ",".join(profiles) or "default"
     try:
         return Settings.model_validate(tree)
-    except Exception as exc:  # pydantic.ValidationError: show which key is wrong
-        raise ConfigError(f"invalid settings: {exc}") from exc
+    except ValidationError as exc:  # which key is wrong, never its value
+        raise ConfigError(f"invalid settings: {_errors(exc)}") from None

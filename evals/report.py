@@ -15,10 +15,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-RETRIEVERS = ("dense", "bm25", "hybrid")
+RETRIEVERS = ("dense", "bm25", "hybrid", "dense_exact", "hybrid_exact")
 LANGS = ("en", "ko", "all")
 KS = (1, 3, 5, 10)
-RETRIEVAL_METRICS = [f"hit@{k}" for k in KS] + ["mrr@10", "ndcg@10"]
+RETRIEVAL_METRICS = [f"hit@{k}" for k in KS] + ["mrr@10", "ndcg@10", "recall@10_vs_exact"]
 ANSWER_METRICS = [  # (key, label, kind)
     ("key_fact_accuracy", "Key-fact accuracy", "pct"),
     ("verified_precision", "Verified citations that cite a gold passage", "pct"),
@@ -247,7 +247,8 @@ def retrieval_table(metrics: dict) -> str:
                 f'class="na">n/a — retrieval was not scored in this run</td></tr></table>')
     body = []
     for retriever in RETRIEVERS:
-        for lang in LANGS:
+        for lang in [g for g in ("dev.en", "dev.ko", "dev", "test.en", "test.ko", "test")
+                     if g in (retrieval.get(retriever) or {})] or LANGS:
             vals = (retrieval.get(retriever) or {}).get(lang)
             if vals is None or vals.get("n") == 0:  # no question of this language: not measured
                 cells = "".join(f"<td>{NA}</td>" for _ in RETRIEVAL_METRICS) + f"<td>{NA}</td>"
@@ -547,4 +548,59 @@ def write_report(run_dir: Path) -> Path:
     tmp = run_dir / "report.html.tmp"
     tmp.write_text(render_report(metrics, rows, extra["ablation"], extra["verifier"]), encoding="utf-8")
     tmp.replace(out)
+    return out
+
+
+# ----------------------------------------------------------------------------- scale bench
+
+
+def plot_scale(result: dict) -> str | None:
+    runs = result.get("runs") or []
+    if not runs:
+        return None
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for mode, style in (("embedded", "-"), ("server", "--")):
+        rows = sorted((r for r in runs if r["mode"] == mode), key=lambda r: r["chunks"])
+        if not rows:
+            continue
+        xs = [r["chunks"] for r in rows]
+        for key, color in (("dense_s", "#1f77b4"), ("bm25_s", "#ff7f0e"), ("fused_s", "#2ca02c")):
+            axes[0].plot(xs, [1000 * r[key]["p50"] for r in rows], style, marker="o", color=color,
+                         label=f"{key[:-2]} p50 · {mode}")
+        axes[1].plot(xs, [r["rss_mb"] for r in rows], style, marker="s", label=f"worker RSS · {mode}")
+        if mode == "server":
+            axes[1].plot(xs, [r.get("server_rss_mb") or 0 for r in rows], ":", marker="^", label="chroma server RSS")
+    for ax, ylabel in ((axes[0], "ms"), (axes[1], "MB")):
+        ax.set_xscale("log")
+        ax.set_xlabel("chunks")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    axes[0].set_title("Query latency (p50)")
+    axes[1].set_title("Memory")
+    return _plot_png(fig)
+
+
+def write_scale_report(out_dir: Path) -> Path:
+    result = json.loads((Path(out_dir) / "scale.json").read_text(encoding="utf-8"))
+    head = ("<tr><th>chunks</th><th>mode</th><th>build (Chroma / BM25)</th><th>open</th><th>dense p50/p95</th>"
+            "<th>BM25 p50/p95</th><th>fused p50/p95</th><th>worker RSS</th><th>server RSS</th>"
+            "<th>recall@10 vs exact (min)</th></tr>")
+    rows = []
+    def lat(r: dict, k: str) -> str:
+        return f"{1000 * r[k]['p50']:.1f} / {1000 * r[k]['p95']:.1f} ms"
+
+    for r in result.get("runs") or []:
+        rows.append(f"<tr><td>{r['chunks']}</td><td>{esc(r['mode'])}</td><td>{r['build']['chroma_s']} s / "
+                    f"{r['build']['bm25_s']} s</td><td>{r['open_s']} s</td><td>{lat(r, 'dense_s')}</td><td>{lat(r, 'bm25_s')}</td>"
+                    f"<td>{lat(r, 'fused_s')}</td><td>{r['rss_mb']} MB</td><td>{r.get('server_rss_mb', NA)}</td>"
+                    f"<td>{r['recall@10_vs_exact']} ({r['recall@10_min']})</td></tr>")
+    page = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Retrieval at scale</title>"
+            f"<style>{CSS}</style></head><body><h1>Retrieval at scale</h1>"
+            f"<p class=\"note\">{esc(result.get('vectors'))}; {esc(result.get('texts'))}; {esc(result.get('queries'))}; "
+            f"HNSW {esc(json.dumps(result.get('hnsw')))}</p><table class=\"num\">{head}{''.join(rows)}</table>"
+            f"{_img(plot_scale(result), 'latency and memory by corpus size')}</body></html>")
+    out = Path(out_dir) / "scale.html"
+    out.write_text(page, encoding="utf-8")
     return out

@@ -26,6 +26,7 @@ def rescore_run(run_dir: Path, questions: list[EvalQuestion], out_dir: Path) -> 
                  correct=(ok and not a["refused"]) if q.answerable else a["refused"],
                  false_refusal=q.answerable and a["refused"], language_ok=answer_language(a["answer"]) == q.lang)
         a.setdefault("codes", [])
+        a["verified_correct"] = sum(1 for c in a.get("citations", []) if c.get("verified") and c.get("correct"))
         row.update(split=q.split, answer=a)
         answers.append(a)
     metrics["answers"] = summarize_answers(answers)

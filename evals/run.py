@@ -28,6 +28,8 @@ from evals.metrics import is_relevant, key_facts_matched, mean, percentile, retr
 
 logger = logging.getLogger(__name__)
 RETRIEVERS = ("dense", "bm25", "hybrid")
+# The exact (numpy) dense search the Chroma path replaced, scored beside it in the same run.
+EXACT = ("dense_exact", "hybrid_exact")
 KS = (1, 3, 5, 10)
 SPLITS = ("dev", "test")
 LANGS = ("en", "ko", "all")
@@ -66,16 +68,23 @@ def score_retrieval(services, questions: list[EvalQuestion], progress: bool = Tr
         query = query_for(build_frame(q.question, q.history, settings.answer.default_lang), top_k=10)
         qvec = retriever.embed_query(query)
         row: dict = {"id": q.id, "split": q.split, "lang": q.lang, "type": q.type}
-        for mode in RETRIEVERS:
+        tops: dict[str, list[str]] = {}
+        for mode in (*RETRIEVERS, *EXACT):
             hits = retriever.search(query, mode=mode, qvec=qvec)
+            tops[mode] = [h.chunk_id for h in hits]
             rel = [any(is_relevant(ev, page, h.text, h.page_start, h.page_end) for ev, page in q.golds())
                    for h in hits]
             row[mode] = retrieval_scores(rel, KS)
             row[mode]["first_relevant"] = next((i + 1 for i, r in enumerate(rel) if r), None)
             row[mode]["top"] = [h.chunk_id for h in hits[:5]]
+        # Chroma against exact search: how much of exact search's top 10 Chroma's top 10 holds.
+        row["dense"]["recall@10_vs_exact"] = len(set(tops["dense"][:10]) & set(tops["dense_exact"][:10])) / \
+            max(1, len(tops["dense_exact"][:10]))
         rows.append(row)
     names = [f"hit@{k}" for k in KS] + ["mrr@10", "ndcg@10"]
-    summary = {mode: _group(rows, mode, names) for mode in RETRIEVERS}
+    summary = {mode: _group(rows, mode, names) for mode in (*RETRIEVERS, *EXACT)}
+    for name, group in _group(rows, "dense", ["recall@10_vs_exact"]).items():
+        summary["dense"][name]["recall@10_vs_exact"] = group["recall@10_vs_exact"]
     return summary, rows
 
 
@@ -230,7 +239,7 @@ def run_eval(services, questions: list[EvalQuestion], out_dir: Path, mode: str |
     if retrieval:
         metrics["retrieval"], rrows = score_retrieval(services, questions, progress)
         for r in rrows:
-            rows[r["id"]]["retrieval"] = {m: r[m] for m in RETRIEVERS}
+            rows[r["id"]]["retrieval"] = {m: r[m] for m in (*RETRIEVERS, *EXACT)}
     if mode:
         metrics["answers"], arows = score_answers(services, questions, mode, run_id, progress, disabled)
         for r in arows:

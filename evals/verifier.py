@@ -37,7 +37,7 @@ def similarities(embedder, pairs: list[dict]) -> list[float]:  # noqa: ANN001
 def checks(pairs: list[dict], sims: list[float]) -> list[ClaimCheck]:
     """The threshold-free part of every check (hard checks, polarity, coverage), computed once."""
     free = Thresholds(-1.0, 0.0)
-    return [check_claim(p["sentence"], [p["passage"]], "", sim, free, polarity_against=p["passage"])
+    return [check_claim(p["sentence"], [p["passage"]], "", sim, free, polarity_against=p["passage"], lang=p["lang"])
             for p, sim in zip(pairs, sims, strict=True)]
 
 

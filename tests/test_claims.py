@@ -52,8 +52,8 @@ def test_names_the_passage_does_not_hold():
         == "unsupported"  # CBER is not in the passage
     assert check_claim("BioFabUSA built a partnership with the FDA.", [passage], "", None, FREE).state == "verified"
     social = "웹사이트와 소셜 미디어(LinkedIn 및 Twitter/X)를 통해 소식을 공유합니다."
-    assert check_claim("Manufacturing USA는 Facebook으로 소식을 공유합니다.", [social], "", None, FREE).state \
-        == "unsupported"
+    assert check_claim("Manufacturing USA는 Facebook으로 소식을 공유합니다.", [social], "", None, FREE,
+                       lang="ko").state == "unsupported"
     assert "DOE" in named_entities("sponsored by the Department of Energy")
 
 

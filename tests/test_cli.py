@@ -121,7 +121,7 @@ def test_eval_writes_metrics(indexed, tmp_path):
     qfile.write_text("\n".join(lines[:4] + [x for x in lines if '"un-ko-001"' in x]) + "\n", encoding="utf-8")
     indexed("eval", "--questions", str(qfile), "--out", str(tmp_path / "run"), "--mode", "fake", "--no-report")
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert set(metrics["retrieval"]) == {"dense", "bm25", "hybrid"}
+    assert set(metrics["retrieval"]) == {"dense", "bm25", "hybrid", "dense_exact", "hybrid_exact"}
     assert metrics["answers"]["all"]["n"] == 5 and "hit@5" in metrics["retrieval"]["hybrid"]["en"]
 
 

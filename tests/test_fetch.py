@@ -103,9 +103,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def server() -> Iterator[str]:
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     _Handler.flaky_hits = 0
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    # Loopback is refused by default (SSRF); this test server is allowed by name and port.
+    monkeypatch.setenv("ASSISTANT__FETCH__ALLOW_HOSTS", f"127.0.0.1:{httpd.server_address[1]}")
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -249,7 +251,8 @@ def test_unreachable_hosts_fail_fast_and_keep_files(server: str, home: Path) -> 
     report = _fetch(offline, connect_timeout=0.5)
     assert time.monotonic() - started < 5
     assert [o.status for o in report.outcomes] == ["failed"] * 3
-    assert all(o.reason.startswith("unreachable") for o in report.outcomes), report.outcomes
+    assert all(o.reason.startswith("unreachable") for o in report.outcomes if o.ref_id != "html"), report.outcomes
+    assert report.by_id()["html"].reason.startswith("refused")  # another loopback port: never reached (SSRF)
     assert report.by_id()["pdf"].attempts == 1  # a failed DNS lookup is not retried
 
     assert (pdf_path.read_bytes(), pdf_path.stat().st_mtime_ns) == before

@@ -68,11 +68,14 @@ def test_build_persist_and_reload_in_a_new_process(tiny_bundle, test_settings, i
     assert report.changed and report.manifest.chunks == 6
     code = ("from assistant.settings import load_settings; from assistant.index import open_snapshot;"
             "s=load_settings(); snap=open_snapshot(s,'fake-64');"
-            "print(len(snap.chunks), snap.manifest.build_id, len(snap.sentence_texts))")
+            "print(snap.chunks.count(), snap.manifest.build_id, snap.sentences.count(), len(snap.bm25.chunk_ids))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**__import__("os").environ})
-    count, build_id, sentences = out.stdout.split()
-    assert int(count) == 6 and build_id == report.manifest.build_id and int(sentences) >= 6
+    count, build_id, sentences, bm25 = out.stdout.split()
+    assert int(count) == 6 and build_id == report.manifest.build_id and int(sentences) >= 6 and int(bm25) == 6
+    # BM25 is persisted with the build and loaded, not rebuilt from tokens at every open.
+    build = isolated_home / "index" / "builds" / build_id
+    assert (build / "bm25" / "chunk_ids.json").exists() and (build / "bm25" / "params.index.json").exists()
     assert (isolated_home / "index" / "CURRENT").read_text() == build_id
 
 
@@ -106,12 +109,15 @@ def test_failed_build_keeps_the_previous_index(tiny_bundle, test_settings):
         def embed_documents(self, texts, titles=None, progress=False):
             raise RuntimeError("killed mid-build")
 
+        def embed_inputs(self, inputs, progress=False):
+            raise RuntimeError("killed mid-build")
+
     changed = tiny_bundle.model_copy(deep=True)
     changed.passages[0] = changed.passages[0].model_copy(update={"text": "완전히 새로운 내용입니다."})
     with pytest.raises(RuntimeError):
         IndexService(test_settings, Exploding(test_settings)).build(changed)
     snap = open_snapshot(test_settings, "fake-64")
-    assert snap.manifest.build_id == good.manifest.build_id and len(snap.chunks) == 6
+    assert snap.manifest.build_id == good.manifest.build_id and snap.chunks.count() == 6
 
 
 def test_missing_index_and_model_mismatch(tiny_bundle, test_settings):
@@ -136,3 +142,21 @@ def test_corrupt_index_gives_a_rebuild_path(tiny_bundle, test_settings, isolated
     # The rebuild path works from there.
     report = IndexService(test_settings, FakeEmbedder(test_settings)).build(tiny_bundle, force=True)
     assert open_snapshot(test_settings, "fake-64").manifest.build_id == report.manifest.build_id
+
+
+def test_the_embedder_reads_what_llama_index_renders_for_the_node(tiny_bundle, test_settings):
+    from assistant.components.embedding import document_input
+    from assistant.index import embed_input
+
+    for n in chunk_bundle(tiny_bundle, test_settings.chunking):
+        assert embed_input(n) == document_input(n.text, n.metadata["embed_title"])
+        assert "t/" not in embed_input(n)  # ids and paths reach neither the embedder nor the LLM
+        from llama_index.core.schema import MetadataMode
+
+        assert "doc_id" not in n.get_content(MetadataMode.LLM)
+
+
+def test_stable_chunk_ids(tiny_bundle, test_settings):
+    a = [n.node_id for n in chunk_bundle(tiny_bundle, test_settings.chunking)]
+    b = [n.node_id for n in chunk_bundle(tiny_bundle, test_settings.chunking)]
+    assert a == b and a[0] == "t/ko-lift#0001"

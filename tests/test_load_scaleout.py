@@ -126,6 +126,10 @@ def test_two_app_processes_share_one_chroma_server(tmp_path):
         procs.append(_serve(home_b, port_b, **shared))
         question = "What does the Zorblax inspection protocol require?"
         before = _final(Client(f"http://127.0.0.1:{port_b}/", verbose=False), question)
+        import psutil
+
+        worker_b = psutil.Process(procs[-1].pid)
+        rss_before = worker_b.memory_info().rss
         assert all("zorblax" not in (c["doc_id"] or "") for c in before["answer"]["citations"])
 
         doc = tmp_path / "zorblax.md"
@@ -143,6 +147,9 @@ def test_two_app_processes_share_one_chroma_server(tmp_path):
                 break
             time.sleep(1)
         assert cited and "42" in after["answer"]["answer"], after["answer"]
+        # Worker B reopened the new build from the server without holding its vectors: no jump in RSS.
+        assert worker_b.memory_info().rss - rss_before < 64 * 2**20
+        assert not list((home_b / "index").glob("builds/*/chroma"))  # no local vector store in server mode
     finally:
         for p in reversed(procs):
             p.terminate()

@@ -55,13 +55,27 @@ def test_an_added_document_yields_to_the_plan_unless_named_or_clearly_closer(ser
     assert _top_doc(services, question) == "added/usc-278s"
 
 
-def test_dense_search_is_exact_and_respects_filters(services):
+def test_chroma_dense_search_equals_exact_search_and_respects_filters(services):
     retriever = services.retriever
     query = query_for(build_frame("Where is LIFT headquartered?"))
     qvec = retriever.embed_query(query)
-    ranked = retriever.dense(query, 10, qvec)
-    snap = retriever.snapshot
-    expected = sorted(range(len(snap.chunks)), key=lambda i: -float(snap.chunk_vecs[i] @ qvec))
-    assert ranked.order == expected
+    dense = [h.chunk_id for h in retriever.search(query, mode="dense", qvec=qvec)]
+    exact = [cid for cid, _ in retriever.exact_dense(query, len(dense), qvec)]
+    assert dense == exact  # Chroma's HNSW top-k is exact search's top-k
+    scores = [h.dense_score for h in retriever.search(query, mode="dense", qvec=qvec)]
+    assert scores == sorted(scores, reverse=True) and -1.0 <= scores[-1] <= scores[0] <= 1.0
     only_plan = query.model_copy(update={"filters": {"doc_id": "plan/demo"}})
-    assert {snap.chunks[i].metadata["doc_id"] for i in retriever.dense(only_plan, 10, qvec).order} == {"plan/demo"}
+    assert {h.doc_id for h in retriever.search(only_plan, qvec=qvec)} == {"plan/demo"}
+    assert {h.doc_id for h in retriever.search(only_plan, mode="bm25", qvec=qvec)} <= {"plan/demo"}
+
+
+def test_sentences_come_from_the_sentence_collection_in_order(services):
+    retriever = services.retriever
+    query = query_for(build_frame("Where is LIFT headquartered?"))
+    qvec = retriever.embed_query(query)
+    hits = retriever.search(query, qvec=qvec)[:3]
+    per_hit = retriever.sentences(hits, qvec)
+    assert len(per_hit) == 3 and all(per_hit)
+    for hit, sents in zip(hits, per_hit, strict=True):
+        assert all(text in hit.text for text, _ in sents)  # the chunk's own sentences, in its order
+        assert [hit.text.find(t) for t, _ in sents] == sorted(hit.text.find(t) for t, _ in sents)

@@ -311,11 +311,21 @@ def db_verdicts(db_path) -> list[dict]:
         db.close()
 
 
-def test_parse_review_users():
-    from ui.review import parse_users
+def test_review_users_are_hashed_and_checked_in_constant_time(test_settings):
+    from pydantic import SecretStr
 
-    assert parse_users("") == []
-    assert parse_users("a:1, b:x:y ,bad,:nopw,c:") == [("a", "1"), ("b", "x:y")]
+    from assistant.reviewers import add_user, load_reviewers, users_file
+
+    test_settings.ui.review_users = SecretStr("")
+    assert not load_reviewers(test_settings)
+    test_settings.ui.review_users = SecretStr("a:1, b:x:y ,bad,:nopw,c:")
+    r = load_reviewers(test_settings)
+    assert r.names() == ["a", "b"] and r.check("b", "x:y") and not r.check("b", "x") and not r.check("zz", "1")
+    path = add_user(test_settings, "carol", "a long secret phrase")
+    text = path.read_text()
+    assert "a long secret phrase" not in text and text.startswith("carol:") and users_file(test_settings) == path
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert load_reviewers(test_settings).check("carol", "a long secret phrase")
 
 
 def test_render_escapes_corpus_text_and_user_input():

@@ -20,7 +20,8 @@ from fastapi.responses import RedirectResponse
 
 from ui.chat import build_chat
 from ui.i18n import I18N_TABLES
-from ui.review import build_review, parse_users
+from ui.review import build_review
+from ui.security import ExpiringTokens, LoginGuard, LoginThrottle, RequestLimits, SecurityHeaders
 
 logger = logging.getLogger(__name__)
 
@@ -128,8 +129,10 @@ def build_app(services: Any) -> FastAPI:
     chat.queue(default_concurrency_limit=settings.ui.concurrency_limit,
                max_size=settings.ui.max_queue)
 
-    users = parse_users(settings.ui.review_users)
-    if users:
+    from assistant.reviewers import load_reviewers
+
+    reviewers = load_reviewers(settings)
+    if reviewers:
         review = build_review(settings)
         review.queue(default_concurrency_limit=4, max_size=settings.ui.max_queue)
 
@@ -139,14 +142,21 @@ def build_app(services: Any) -> FastAPI:
 
         # Mounted before "/" (a mount at "/" matches every path).
         gr.mount_gradio_app(
-            app, review, path="/review", auth=users,
+            app, review, path="/review", auth=reviewers.check,
             auth_message="Staff citation review. / 직원용 인용 검토.",
             i18n=I18N_TABLES, theme=theme(), css=CSS, footer_links=[], run_history=False,
-            ssr_mode=False, mcp_server=False, show_error=False)
+            ssr_mode=False, mcp_server=False, show_error=False, max_file_size=1)
+        # Sessions of the review page end `session_ttl_s` after login (Gradio keeps them forever).
+        for route in app.routes:
+            if getattr(route, "path", None) == "/review" and hasattr(getattr(route, "app", None), "tokens"):
+                route.app.tokens = ExpiringTokens(settings.ui.session_ttl_s)
     gr.mount_gradio_app(
         app, chat, path="/", i18n=I18N_TABLES, theme=theme(), css=CSS, head=HEAD,
         footer_links=["api", "settings"], run_history=False, ssr_mode=False, mcp_server=False,
-        show_error=False)
+        show_error=False, max_file_size=1)
+    app.add_middleware(LoginGuard, throttle=LoginThrottle(free=settings.ui.login_free_attempts))
+    app.add_middleware(RequestLimits, max_body=settings.ui.max_request_bytes)
+    app.add_middleware(SecurityHeaders)
     return app
 
 
@@ -169,7 +179,9 @@ def launch(services: Any, host: str | None = None, port: int | None = None) -> N
     port = port or settings.ui.port or 7860
     app = build_app(services)
     threading.Thread(target=warm, args=(services,), name="warm-up", daemon=True).start()
-    review = " and /review" if parse_users(settings.ui.review_users) else ""
+    from assistant.reviewers import load_reviewers
+
+    review = " and /review" if load_reviewers(settings) else ""
     print(f"Serving the assistant on http://{host}:{port}/{review}", flush=True)
     # Without a bound, a stop waits for every open SSE stream (idle browser tabs) forever.
     uvicorn.run(app, host=host, port=port, log_level="warning",

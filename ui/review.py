@@ -35,22 +35,6 @@ TABLE_HEADERS = ["created (UTC)", "lang", "question", "refused", "citations", "v
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def parse_users(raw: str | None) -> list[tuple[str, str]]:
-    """'name:password,name2:password2' -> [(name, password), ...]; malformed entries are
-    skipped with a warning (a password may contain ':', not ',')."""
-    users = []
-    for entry in (raw or "").split(","):
-        entry = entry.strip()
-        if not entry:
-            continue
-        name, sep, password = entry.partition(":")
-        if not sep or not name.strip() or not password:
-            logger.warning("ui.review_users: ignoring an entry without 'name:password'")
-            continue
-        users.append((name.strip(), password))
-    return users
-
-
 def _date(value: str | None, what: str) -> str | None:
     value = (value or "").strip()
     if not value:
@@ -115,12 +99,20 @@ class Review:
             db.close()
 
     def export(self) -> list[str]:
+        """CSV files for the logged-in reviewer; the folder (and Gradio's cached copy, see
+        ``delete_cache``) is deleted after ``ui.export_ttl_s``."""
+        import shutil
+        import threading
+
         out = tempfile.mkdtemp(prefix="logs-export-")
         db = self._db()
         try:
             written = logs.export_csv(db, out)
         finally:
             db.close()
+        timer = threading.Timer(self.settings.ui.export_ttl_s, shutil.rmtree, args=(out,), kwargs={"ignore_errors": True})
+        timer.daemon = True
+        timer.start()
         return [str(p) for p in written.values()]
 
     # ------------------------------------------------------------------ rendering
@@ -260,7 +252,8 @@ def build_review(settings: Settings) -> gr.Blocks:
     def whoami(request: gr.Request):
         return f"👤 {request.username or '?'}"
 
-    with gr.Blocks(title="Citation review") as demo:
+    ttl = int(settings.ui.export_ttl_s)
+    with gr.Blocks(title="Citation review", delete_cache=(max(60, ttl // 2), ttl)) as demo:
         with gr.Row():
             gr.Markdown(T("review_title"))
             who = gr.Markdown(elem_id="reviewer")

@@ -288,16 +288,18 @@ def coverage(sentence: str, passage_texts: list[str]) -> float | None:
 
 
 def check_claim(sentence: str, passages: list[str], question: str, similarity: float | None,
-                thresholds: Thresholds, polarity_against: str | None = None) -> ClaimCheck:
+                thresholds: Thresholds, polarity_against: str | None = None, lang: str | None = None) -> ClaimCheck:
     """Hard checks, then soft checks; ``passages`` are the cited units' texts (quote, the text
     the LLM saw, the English rendering of a table row). The question's own words are not claims.
     ``polarity_against`` is the cited sentence whose negations and hedges must agree (None: a
-    record, whose fields carry none)."""
+    record, whose fields carry none). ``lang``: the answer's language (Latin words of a Korean
+    answer are names that must stand in the passage)."""
     checked, missing, wrong_role = check_numbers(sentence, passages, question)
     present = set().union(*(named_entities(t) for t in [*passages, question])) if passages else set()
     absent = sorted(named_entities(sentence) - present)
     hay = " ".join([*passages, question]).lower()
-    absent += sorted(w for w in foreign_words(sentence) if w.lower() not in hay)
+    if lang == "ko":
+        absent += sorted(w for w in foreign_words(sentence) if w.lower() not in hay)
     reasons = []
     if missing:
         reasons.append("number_missing")

@@ -73,3 +73,26 @@ def clean_question(raw: str | bytes | None, max_chars: int) -> CleanQuestion:
         if not re.search(r"\w", text):
             return CleanQuestion("", "empty", notices, True)
     return CleanQuestion(text, None, notices, injection)
+
+
+def bound_history(turns: list, max_turns: int, max_turn_chars: int, max_total: int) -> tuple[list, bool]:
+    """The most recent turns, each cleaned and cut, within a total budget; and whether anything
+    was dropped or cut. Turns are (role, content) models; a turn left empty is dropped."""
+    out = []
+    trimmed = False
+    total = 0
+    for turn in reversed(turns[-max_turns:] if max_turns > 0 else []):
+        text, _ = clean_text(str(turn.content))
+        text = re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+        if len(text) > max_turn_chars:
+            text, trimmed = text[:max_turn_chars], True
+        if not text:
+            trimmed = True
+            continue
+        if total + len(text) > max_total:
+            trimmed = True
+            break
+        total += len(text)
+        out.append(turn.model_copy(update={"content": text}))
+    trimmed = trimmed or len(turns) > len(out)
+    return list(reversed(out)), trimmed

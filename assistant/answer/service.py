@@ -58,8 +58,10 @@ class AnswerService:
 
         tokenize("준비 warm-up")
         frame = build_frame("warm-up")
-        self.retriever.embed_query(Query(text=frame.text, lang="en", search_text=frame.text))
-        _ = self.retriever.snapshot
+        query = Query(text=frame.text, lang="en", search_text=frame.text)
+        qvec = self.retriever.embed_query(query)
+        hits = self.retriever.search(query, qvec=qvec)  # opens the index and llama-index's retrievers
+        self.retriever.sentences(hits[:1], qvec)
         gen = self.generator(mode or self.settings.llm.mode)
         if gen is not None:
             gen.warm(prefix_messages())

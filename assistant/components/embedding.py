@@ -30,6 +30,8 @@ class Embedder(Protocol):
 
     def embed_queries(self, texts: list[str]) -> np.ndarray: ...
 
+    def embed_inputs(self, inputs: list[str], progress: bool = False) -> np.ndarray: ...
+
 
 def document_input(text: str, title: str | None) -> str:
     """EmbeddingGemma's document format: 'title: <title> | text: <text>'."""
@@ -66,10 +68,13 @@ class SentenceTransformerEmbedder:
 
     def embed_documents(self, texts: list[str], titles: list[str] | None = None,
                         progress: bool = False) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
         titles = titles or [None] * len(texts)
-        inputs = [document_input(t, h) for t, h in zip(texts, titles, strict=True)]
+        return self.embed_inputs([document_input(t, h) for t, h in zip(texts, titles, strict=True)], progress)
+
+    def embed_inputs(self, inputs: list[str], progress: bool = False) -> np.ndarray:
+        """Embed strings already in the model's document format ("title: … | text: …")."""
+        if not inputs:
+            return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
             vecs = self._model.encode(inputs, batch_size=self.batch_size, normalize_embeddings=True,
                                       show_progress_bar=progress, convert_to_numpy=True)
@@ -109,6 +114,43 @@ class FakeEmbedder:
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         return np.stack([self._vec(t) for t in texts])
+
+    def embed_inputs(self, inputs: list[str], progress: bool = False) -> np.ndarray:
+        # The document format's frame ("title: … | text: …") carries no content.
+        return self.embed_documents([re.sub(r"^title: .*? \| text: ", "", x, flags=re.S) for x in inputs])
+
+
+class LlamaEmbedding:
+    """Our embedder as llama-index's embed model (queries get the model's query prompt)."""
+
+    def __new__(cls, embedder: Embedder):  # noqa: ANN204 - built lazily: llama-index is imported here
+        from llama_index.core.base.embeddings.base import BaseEmbedding
+        from pydantic import PrivateAttr
+
+        class _Adapter(BaseEmbedding):
+            _inner: object = PrivateAttr()
+
+            def __init__(self, inner: Embedder) -> None:
+                super().__init__(model_name=inner.model_id, embed_batch_size=8)
+                self._inner = inner
+
+            @classmethod
+            def class_name(cls) -> str:
+                return "AssistantEmbedding"
+
+            def _get_query_embedding(self, query: str) -> list[float]:
+                return [float(x) for x in self._inner.embed_queries([query])[0]]
+
+            async def _aget_query_embedding(self, query: str) -> list[float]:
+                return self._get_query_embedding(query)
+
+            def _get_text_embedding(self, text: str) -> list[float]:
+                return [float(x) for x in self._inner.embed_inputs([text])[0]]
+
+            def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+                return [[float(x) for x in v] for v in self._inner.embed_inputs(texts)]
+
+        return _Adapter(embedder)
 
 
 def make_embedder(settings: Settings) -> Embedder:

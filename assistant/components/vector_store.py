@@ -41,10 +41,3 @@ def http_client(settings: Settings):  # noqa: ANN201
             hint="Start it with `chroma run --path index/chroma-server --host 127.0.0.1 --port "
                  f"{cfg.port}` or set vector_store.mode to 'chroma'.") from exc
     return client
-
-
-def llama_vector_store(collection):  # noqa: ANN001, ANN201
-    """The llama-index view of a Chroma collection (used for queries with metadata filters)."""
-    from llama_index.vector_stores.chroma import ChromaVectorStore
-
-    return ChromaVectorStore(chroma_collection=collection)

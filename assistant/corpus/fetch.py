@@ -201,8 +201,9 @@ def fetch_references(
 
     timeout = httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout + read_timeout)
     options = _Options(connect_timeout, read_timeout, total_timeout, max_bytes, max(1, attempts),
-                       max(0.0, backoff), max_redirects)
-    with httpx.Client(timeout=timeout, follow_redirects=True, max_redirects=max_redirects,
+                       max(0.0, backoff), max_redirects, frozenset(h.lower() for h in settings.fetch.allow_hosts))
+    # Redirects are followed by hand: every hop's address is checked before it is requested.
+    with httpx.Client(timeout=timeout, follow_redirects=False,
                       headers={"User-Agent": USER_AGENT, "Accept": _ACCEPT}) as client:
 
         def run(ref: Reference) -> FetchOutcome:
@@ -239,6 +240,35 @@ class _Options:
     attempts: int
     backoff: float
     max_redirects: int
+    allow_hosts: frozenset[str] = frozenset()
+
+
+def refused_address(url: str, allow_hosts: frozenset[str]) -> str | None:
+    """Why this URL may not be fetched (None: it may): its host must resolve only to public
+    addresses — not loopback, private, link-local (cloud metadata 169.254.169.254), multicast or
+    reserved ranges, nor a ``localhost`` name — unless ``fetch.allow_hosts`` names it (tests)."""
+    import ipaddress
+    import socket
+
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if parts.scheme not in ("http", "https") or not host:
+        return f"not an http(s) URL: {url}"
+    if host in allow_hosts or f"{host}:{port}" in allow_hosts:
+        return None
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return f"refused: {host} is a local name"
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return None  # unresolvable: the download reports it as unreachable
+    for info in infos:
+        ip = ipaddress.ip_address(info[4][0])
+        if (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
+                or ip.is_unspecified or getattr(ip, "ipv4_mapped", None) is not None):
+            return f"refused: {host} resolves to a non-public address ({ip})"
+    return None
 
 
 def _select(refs: list[Reference], only: list[str] | None) -> list[Reference]:
@@ -325,11 +355,27 @@ def _is_dns_failure(exc: BaseException) -> bool:
 
 
 def _download(client: httpx.Client, url: str, tmp_base: Path, opt: _Options) -> _Download:
-    """One attempt: stream ``url`` into a temporary file, checking type and size."""
+    """One attempt: stream ``url`` into a temporary file, checking every redirect hop's address,
+    the type and the size."""
     host = urlsplit(url).hostname or url
     deadline = time.monotonic() + opt.total_timeout
     try:
-        with client.stream("GET", url) as resp:
+        hops = 0
+        while True:
+            if why := refused_address(url, opt.allow_hosts):
+                raise _Failure(why)
+            request = client.build_request("GET", url)
+            resp = client.send(request, stream=True)
+            if resp.is_redirect and resp.headers.get("location"):
+                resp.close()
+                hops += 1
+                if hops > opt.max_redirects:
+                    raise _Failure(f"too many redirects (max {opt.max_redirects})")
+                url = str(resp.url.join(resp.headers["location"]))
+                host = urlsplit(url).hostname or url
+                continue
+            break
+        with contextlib.closing(resp):
             code = resp.status_code
             if code >= 500:
                 raise _Failure(f"http {code}", retryable=True)

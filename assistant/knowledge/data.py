@@ -12,8 +12,11 @@ from assistant.errors import CorpusError
 
 
 def corpus_dir() -> Path:
-    """The committed ``corpus/`` folder (plan source, glossary, lexicon, records)."""
-    return Path(__file__).resolve().parent.parent.parent / "corpus"
+    """The committed ``corpus/`` folder (plan source, glossary, lexicon, records); for an installed
+    package, its copy in the package data."""
+    from assistant.paths import resource_root
+
+    return resource_root() / "corpus"
 
 
 @lru_cache(maxsize=32)

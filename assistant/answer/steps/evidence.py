@@ -29,6 +29,9 @@ def run(state: AnswerState, deps: Deps, emit: Emit) -> None:
     state.units = selection.units
     if selection.other_rows_skipped:
         state.note(Step.EVIDENCE, Code.EVIDENCE_OTHER_ROW_SKIPPED, f"{selection.other_rows_skipped} rows")
+    if selection.instructions_skipped:
+        state.note(Step.EVIDENCE, Code.EVIDENCE_INSTRUCTION_SKIPPED,
+                   f"{selection.instructions_skipped} sentences addressed to the assistant")
     if selection.parts_added:
         state.note(Step.EVIDENCE, Code.EVIDENCE_PART_ADDED, f"{selection.parts_added} for {frame.kinds[1:]}")
     state.note(Step.EVIDENCE, Code.EVIDENCE_SELECTED,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.answer.inputs import clean_question
+from assistant.answer.inputs import bound_history, clean_question
 from assistant.answer.state import AnswerState, Deps
 from assistant.answer.trace import Code, Step
 
@@ -11,7 +11,13 @@ _NOTICE_CODES = {"control": Code.INPUT_CONTROL_REMOVED, "truncated": Code.INPUT_
 
 
 def run(state: AnswerState, deps: Deps) -> None:
-    clean = clean_question(state.question, deps.settings.answer.max_question_chars)
+    cfg = deps.settings.answer
+    state.history, trimmed = bound_history(state.history, cfg.max_history_turns, cfg.max_turn_chars,
+                                           cfg.max_history_chars)
+    if trimmed:
+        state.notices.append("history_trimmed")
+        state.note(Step.INPUT, Code.INPUT_HISTORY_TRIMMED, f"{len(state.history)} turns kept")
+    clean = clean_question(state.question, cfg.max_question_chars)
     state.text = clean.text
     state.notices.extend(clean.notices)
     for key in clean.notices:

@@ -46,7 +46,7 @@ def run(state: AnswerState, deps: Deps, emit: Emit) -> None:
             continue
         s = AnswerSentence(r.text, marks, origin="records")
         passages = [t for i in r.cites if i in units for t in unit_texts(units[i], frame.lang)]
-        s.check = check_claim(r.text, passages, given, None, Thresholds(-1.0, 0.0))
+        s.check = check_claim(r.text, passages, given, None, Thresholds(-1.0, 0.0), lang=frame.lang)
         sentences.append(s)
     state.record_units = list(units.values())
     state.record_sentences = sentences

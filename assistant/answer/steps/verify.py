@@ -57,7 +57,7 @@ def check_sentences(state: AnswerState, deps: Deps, sentences: list[AnswerSenten
         passages = [t for n in s.markers for t in unit_texts(units[n], frame.lang)]
         cited = [units[n] for n in s.markers if not units[n].hit.record and units[n].hit.kind != "footnote"]
         s.check = check_claim(s.text, passages, frame.text, sim, thresholds(deps, frame.lang),
-                              polarity_against=" ".join(u.quote for u in cited) or None)
+                              polarity_against=" ".join(u.quote for u in cited) or None, lang=frame.lang)
 
 
 def holds_hard_claims(text: str, units: list[EvidenceUnit], question: str, lang: str) -> bool:
