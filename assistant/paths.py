@@ -6,7 +6,6 @@ from pathlib import Path
 
 from assistant.settings import Settings
 
-
 APP_NAME = "mfg-usa-assistant"
 
 

@@ -154,10 +154,43 @@ def build_app(services: Any) -> FastAPI:
         app, chat, path="/", i18n=I18N_TABLES, theme=theme(), css=CSS, head=HEAD,
         footer_links=["api", "settings"], run_history=False, ssr_mode=False, mcp_server=False,
         show_error=False, max_file_size=1)
+    _clean_client_errors(app)
     app.add_middleware(LoginGuard, throttle=LoginThrottle(free=settings.ui.login_free_attempts))
     app.add_middleware(RequestLimits, max_body=settings.ui.max_request_bytes)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+class _ShutdownStreams(logging.Filter):
+    """At a stop, streams still open after the grace period (idle browser tabs) are cancelled:
+    that is the intended end of them, logged as one line, not as a crash with a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        import asyncio
+
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, asyncio.CancelledError):
+            record.exc_info, record.exc_text = None, None
+            record.msg, record.args = "an open stream was closed at shutdown", ()
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            return False
+        return True
+
+
+def _clean_client_errors(app: FastAPI) -> None:
+    """A request for an API that does not exist is the client's error: 404 with a message, not a
+    500 and a traceback in the log (Gradio raises FnIndexInferError for it)."""
+    from fastapi.responses import JSONResponse
+    from gradio.route_utils import FnIndexInferError
+
+    async def unknown_api(request, exc):  # noqa: ANN001, ANN202
+        return JSONResponse({"error": "no such API", "detail": str(exc)[:200]}, status_code=404)
+
+    for route in app.routes:
+        sub = getattr(route, "app", None)
+        if hasattr(sub, "add_exception_handler"):
+            sub.add_exception_handler(FnIndexInferError, unknown_api)
+    app.add_exception_handler(FnIndexInferError, unknown_api)
 
 
 def warm(services: Any) -> None:
@@ -182,6 +215,7 @@ def launch(services: Any, host: str | None = None, port: int | None = None) -> N
     from assistant.reviewers import load_reviewers
 
     review = " and /review" if load_reviewers(settings) else ""
+    logging.getLogger("uvicorn.error").addFilter(_ShutdownStreams())
     print(f"Serving the assistant on http://{host}:{port}/{review}", flush=True)
     # Without a bound, a stop waits for every open SSE stream (idle browser tabs) forever.
     uvicorn.run(app, host=host, port=port, log_level="warning",

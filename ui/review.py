@@ -253,7 +253,7 @@ def build_review(settings: Settings) -> gr.Blocks:
         return f"👤 {request.username or '?'}"
 
     ttl = int(settings.ui.export_ttl_s)
-    with gr.Blocks(title="Citation review", delete_cache=(max(60, ttl // 2), ttl)) as demo:
+    with gr.Blocks(title="Citation review", delete_cache=(max(1, ttl // 2), ttl)) as demo:
         with gr.Row():
             gr.Markdown(T("review_title"))
             who = gr.Markdown(elem_id="reviewer")
