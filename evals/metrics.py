@@ -48,13 +48,16 @@ def retrieval_scores(relevance: list[bool], ks: tuple[int, ...] = (1, 3, 5, 10))
 
 def key_present(alt: str, answer: str) -> bool:
     """Case-insensitive; a key that starts or ends with a Latin letter or digit must not sit
-    inside a longer word or number ("DOE" is not in "does", "17" not in "2017"). Korean keys are
-    substrings (particles are glued to nouns)."""
+    inside a longer word or number ("DOE" is not in "does", "17" not in "2017"), though a
+    lower-case word key takes its plural ("fiber" matches "fibers"). Korean keys are substrings
+    (particles are glued to nouns)."""
     a = re.sub(r"\s+", " ", alt.strip())
     if not a:
         return False
     left = r"(?<![A-Za-z0-9])" if re.match(r"[A-Za-z0-9]", a) else ""
     right = r"(?![A-Za-z0-9])" if re.search(r"[A-Za-z0-9]$", a) else ""
+    if right and re.search(r"[a-z]$", a):  # a word key also matches its plural ("fiber" in "fibers")
+        right = r"(?:s|es)?" + right
     return re.search(left + re.escape(a) + right, re.sub(r"\s+", " ", answer), re.IGNORECASE) is not None
 
 
