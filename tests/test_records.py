@@ -147,3 +147,26 @@ def test_a_two_part_question_gets_the_records_part_and_the_prose_part(plan_servi
         "Which institutes does DOE sponsor, and what is the mission of the program?", mode="extractive")
     assert Code.ROUTE_BOTH in ans.codes() or Code.ROUTE_RECORDS in ans.codes()
     assert "CESMII" in ans.answer
+
+
+def test_two_record_questions_in_one_are_both_answered(plan_services):
+    ans = plan_services.answers.answer("How many institutes are headquartered in Ohio and how many agencies sponsor "
+                                       "institutes?", mode="local")
+    assert ans.codes().count(Code.RECORDS_ANSWERED) == 2 and ans.support.llm_calls == 0
+    assert "2" in ans.answer and "3" in ans.answer and "America Makes" in ans.answer and "DOE" in ans.answer
+
+
+@pytest.mark.parametrize(("question", "role"), [
+    ("How many participating agencies are there?", "participating"),
+    ("Which agencies participate in the program without sponsoring any institute?", "participating"),
+    ("How many federal agencies take part in Manufacturing USA?", None),
+    ("몇 개의 연방 기관이 Manufacturing USA에 참여하나요?", None),
+    ("참여 기관은 몇 곳인가요?", "participating"),
+])
+def test_a_role_is_read_from_the_agency_noun_not_the_verb(question, role):
+    parse = parse_record_query(build_frame(question))
+    assert parse.query is not None and parse.query.table == "agencies" and parse.query.role == role
+
+
+def test_a_question_about_one_named_agency_is_not_the_agency_list():
+    assert parse_record_query(build_frame("Which office of the Department of Labor handles workforce?")).query is None

@@ -178,3 +178,10 @@ def holds_kind(kind: str | None, text: str) -> bool:
         return bool(person_names(text) or re.search(rf"[가-힣]{{2,4}} (?:{titles})", text))
     units = UNITS_OF_KIND.get(kind)
     return bool(units) and any(q.unit in units for q in find_quantities(text))
+
+
+def says_something(unit: EvidenceUnit) -> bool:
+    """Not a bare link: a footnote that is only a URL answers nothing when quoted."""
+    rest = re.sub(r"https?://\S+|www\.\S+", " ", unit.prompt_text)
+    rest = re.sub(r"^\s*(?:Footnote|각주)\s*\d+\s*[:.]?", " ", rest)
+    return len(re.findall(r"[A-Za-z가-힣]", rest)) >= 12

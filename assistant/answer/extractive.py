@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.answer.evidence import EvidenceUnit, holds_kind
+from assistant.answer.evidence import EvidenceUnit, holds_kind, says_something
 from assistant.answer.frame import QuestionFrame
 from assistant.knowledge.glossary import glossary
 from assistant.knowledge.records import records
@@ -53,6 +53,7 @@ def compose(units: list[EvidenceUnit], lang: str, frame: QuestionFrame | None = 
     goes first; the rest keep their evidence order."""
     if not units:
         return ""
+    units = [u for u in units if says_something(u)] or units
     kind = frame.main_kind if frame else None
     if kind:
         units = sorted(units, key=lambda u: not holds_kind(kind, u.prompt_for("en") if u.hit.kind == "table_row"

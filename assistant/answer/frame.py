@@ -85,10 +85,14 @@ def detect_kinds(text: str, lang: str) -> tuple[list[Kind], bool]:
 def split_parts(text: str, lang: str) -> list[str]:
     """The sub-questions of "How many …, and when was it founded?" (one part when not split)."""
     for joiner in lexicon()[lang].part_joiners:
-        if joiner in text:
-            left, right = text.split(joiner, 1)
+        head, _, tail = joiner.partition("|")  # "' and |how many '": the cut falls at the bar
+        if joiner.replace("|", "") in text:
+            i = text.index(joiner.replace("|", ""))
+            left, right = text[:i], text[i + len(head):]
             lex = lexicon()[lang]
-            asks = lex.kinds_in(right) or lex.wh_words.match(right.strip()) or lex.kinds["yesno"].match(right.strip())
+            # English asks from the start of the part; a Korean question word sits inside it
+            wh = lex.wh_words.search(right) if lang == "ko" else lex.wh_words.match(right.strip())
+            asks = lex.kinds_in(right) or wh or lex.kinds["yesno"].match(right.strip())
             if len(left.strip()) > 5 and len(right.strip()) > 5 and asks:
                 return [left.strip(" ,;"), right.strip(" ,;")]
     return [text]

@@ -76,7 +76,7 @@ class AnswerState:
     units: list[EvidenceUnit] = field(default_factory=list)
     record_sentences: list[AnswerSentence] = field(default_factory=list)
     route: str = "prose"  # prose | records | both
-    record_query: Any = None  # assistant.answer.records.query.RecordQuery
+    record_queries: list[Any] = field(default_factory=list)  # RecordQuery (two for a two-part question)
     record_units: list[EvidenceUnit] = field(default_factory=list)
     records_only: bool = False
     raw: str = ""

@@ -218,13 +218,16 @@ def parse_record_query(frame: QuestionFrame, text: str | None = None) -> RecordP
     tables = [t for t, p in v.tables.items() if p.search(text)]
     fields = [f for f, p in v.fields.items() if p.search(text)]
     actions = [a for a, p in v.actions.items() if p.search(text)]
-    roles = []
+    roles, excluded = [], []
     for r, p in v.roles.items():
         for m in p.finditer(text):
             near = text[max(0, m.start() - 14): m.start()] + " " + text[m.end(): m.end() + 8]
             if not v.excluding.search(near):
                 roles.append(r)
                 break
+            excluded.append(r)
+    if not roles and len(set(excluded)) == 1:  # "agencies that do not sponsor": the other role
+        roles = [r for r in v.roles if r not in excluded][:1]
     if v.all_roles.search(text):
         roles = []
     target = next((t for t, p in v.count_targets.items() if p.search(text)), None)
@@ -268,6 +271,9 @@ def parse_record_query(frame: QuestionFrame, text: str | None = None) -> RecordP
     if agency_table and "most" in actions:
         return done(RecordQuery(table="agencies", action="most"))
     if agency_table and (roles or "count" in actions or "list" in actions) and not fields[:1] == ["focus"]:
+        if agencies and not roles and "count" not in actions:
+            # "Which office of DOL handles workforce?": about the named agency, not the list
+            return RecordParse(None, "none", leftover, signals)
         if not (agencies and "institutes" in tables):
             role = roles[0] if len(roles) == 1 else None
             return done(RecordQuery(table="agencies", action="count" if "count" in actions else "list", role=role))

@@ -20,9 +20,9 @@ from assistant.types import EvidenceEvent, TokenEvent
 
 def run(state: AnswerState, deps: Deps, emit: Emit) -> None:
     frame, cfg = state.frame, deps.settings
-    assert frame is not None and state.record_query is not None
-    result = execute(state.record_query)
-    rendered = render_result(result, frame.lang)
+    assert frame is not None and state.record_queries
+    results = [execute(q) for q in state.record_queries]
+    rendered = [r for result in results for r in render_result(result, frame.lang)]
     ids = list(dict.fromkeys(i for r in rendered for i in r.cites))
     hits = deps.retriever.record_hits([i for i in ids if i != "agencies"])
     if "agencies" in ids:
@@ -39,7 +39,7 @@ def run(state: AnswerState, deps: Deps, emit: Emit) -> None:
         return
     sentences = []
     # The count and the filter a list sentence states come from the question and the list itself.
-    given = f"{state.text} {len(result.items)}"
+    given = " ".join([state.text, *(str(len(result.items)) for result in results)])
     for r in rendered:
         marks = [units[i].n for i in r.cites if i in units]
         if not marks:
@@ -61,5 +61,6 @@ def run(state: AnswerState, deps: Deps, emit: Emit) -> None:
     if state.route == "records":
         state.records_only = True
         state.units, state.sentences = state.record_units, sentences
-    code = Code.RECORDS_ANSWERED if result.items else Code.RECORDS_EMPTY
-    state.note(Step.RECORDS, code, f"{state.record_query.table}/{state.record_query.action}: {len(result.items)} records")
+    for q, result in zip(state.record_queries, results):
+        code = Code.RECORDS_ANSWERED if result.items else Code.RECORDS_EMPTY
+        state.note(Step.RECORDS, code, f"{q.table}/{q.action}: {len(result.items)} records")

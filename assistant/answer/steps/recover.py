@@ -16,7 +16,7 @@ import dataclasses
 import numpy as np
 
 from assistant.answer import extractive
-from assistant.answer.evidence import EvidenceUnit, holds_kind
+from assistant.answer.evidence import EvidenceUnit, holds_kind, says_something
 from assistant.answer.frame import QUANTITY_KINDS
 from assistant.answer.markers import AnswerSentence, render, resolve
 from assistant.answer.prompt import compose_messages
@@ -32,7 +32,8 @@ def strong_unit(state: AnswerState, deps: Deps, kind: str | None) -> EvidenceUni
     if kind is None:
         return None
     cfg = deps.settings.answer
-    return next((u for u in state.units[:2] if u.score >= cfg.second_opinion_score and holds_kind(kind, u.quote)),
+    return next((u for u in state.units[:2] if u.score >= cfg.second_opinion_score and holds_kind(kind, u.quote)
+                 and says_something(u)),
                 None)
 
 
@@ -49,6 +50,7 @@ def missing_kind(state: AnswerState) -> str | None:
 
 
 def closest_unit(deps: Deps, text: str, units: list[EvidenceUnit]) -> EvidenceUnit:
+    units = [u for u in units if says_something(u)] or units
     vecs = deps.embedder.embed_documents([text] + [u.prompt_text for u in units])
     return units[int(np.argmax(vecs[1:] @ vecs[0]))]
 

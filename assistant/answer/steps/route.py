@@ -21,21 +21,21 @@ def run(state: AnswerState, deps: Deps) -> None:
         state.note(Step.ROUTE, Code.ROUTE_PROSE, "records route switched off")
         return
     whole = parse_record_query(frame)
+    parses = [parse_record_query(frame, part) for part in frame.parts] if len(frame.parts) == 2 else []
+    if parses and all(p.confidence == "sure" for p in parses) and \
+            (parses[0].query.table, parses[0].query.action) != (parses[1].query.table, parses[1].query.action):
+        # "How many institutes and how many agencies": two record questions, each answered
+        return _records(state, [p.query for p in parses])
     if whole.confidence == "sure":
-        state.record_query = whole.query
-        state.route = "records"
-        state.note(Step.ROUTE, Code.QUERY_RULES, whole.query.model_dump_json(exclude_defaults=True))
-        state.note(Step.ROUTE, Code.ROUTE_RECORDS)
-        return
-    if len(frame.parts) == 2:
-        parses = [parse_record_query(frame, part) for part in frame.parts]
+        return _records(state, [whole.query])
+    if parses:
         sure = [i for i, p in enumerate(parses) if p.confidence == "sure"]
         if len(sure) == 1 and parses[1 - sure[0]].confidence == "none":
-            state.record_query = parses[sure[0]].query
+            state.record_queries = [parses[sure[0]].query]
             state.route = "both"
             rest = frame.parts[1 - sure[0]]
             state.frame = build_frame(rest, frame.history, deps.settings.answer.default_lang)
-            state.note(Step.ROUTE, Code.QUERY_RULES, state.record_query.model_dump_json(exclude_defaults=True))
+            state.note(Step.ROUTE, Code.QUERY_RULES, parses[sure[0]].query.model_dump_json(exclude_defaults=True))
             state.note(Step.ROUTE, Code.ROUTE_BOTH, f"records: {frame.parts[sure[0]]!r}; prose: {rest!r}")
             return
     parse = whole
@@ -46,10 +46,18 @@ def run(state: AnswerState, deps: Deps) -> None:
             state.llm_calls += 1
             query = llm_record_query(gen, frame, parse, deps.settings)
             if query is not None:
-                state.record_query = query
+                state.record_queries = [query]
                 state.route = "records"
                 state.note(Step.ROUTE, Code.QUERY_LLM, query.model_dump_json(exclude_defaults=True))
                 state.note(Step.ROUTE, Code.ROUTE_RECORDS)
                 return
             state.note(Step.ROUTE, Code.QUERY_LLM_REJECTED, f"unplaced words: {' '.join(parse.unexplained[:6])}")
     state.note(Step.ROUTE, Code.ROUTE_PROSE, f"records parse: {parse.confidence}")
+
+
+def _records(state: AnswerState, queries: list) -> None:
+    state.record_queries = queries
+    state.route = "records"
+    for q in queries:
+        state.note(Step.ROUTE, Code.QUERY_RULES, q.model_dump_json(exclude_defaults=True))
+    state.note(Step.ROUTE, Code.ROUTE_RECORDS)
