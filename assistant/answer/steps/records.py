@@ -61,6 +61,6 @@ def run(state: AnswerState, deps: Deps, emit: Emit) -> None:
     if state.route == "records":
         state.records_only = True
         state.units, state.sentences = state.record_units, sentences
-    for q, result in zip(state.record_queries, results):
+    for q, result in zip(state.record_queries, results, strict=True):
         code = Code.RECORDS_ANSWERED if result.items else Code.RECORDS_EMPTY
         state.note(Step.RECORDS, code, f"{q.table}/{q.action}: {len(result.items)} records")
