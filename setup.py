@@ -11,8 +11,15 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-DATA = ["settings.yaml", "settings-test.yaml", "settings-small.yaml", "corpus", "evals/questions.jsonl",
-        "evals/questions-test.jsonl", "evals/verifier_pairs.jsonl"]
+DATA = [
+    "settings.yaml",
+    "settings-test.yaml",
+    "settings-small.yaml",
+    "corpus",
+    "evals/questions.jsonl",
+    "evals/questions-test.jsonl",
+    "evals/verifier_pairs.jsonl",
+]
 SKIP = shutil.ignore_patterns("__pycache__", "added", "fetched", "manifest.json", ".manifest.lock")
 
 

@@ -25,9 +25,14 @@ CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 def set_offline_env() -> None:
     """Nothing may reach a model hub or send telemetry (no internet here)."""
-    for key, value in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
-                       "GRADIO_ANALYTICS_ENABLED": "False", "ANONYMIZED_TELEMETRY": "False",
-                       "TOKENIZERS_PARALLELISM": "false"}.items():
+    for key, value in {
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "ANONYMIZED_TELEMETRY": "False",
+        "TOKENIZERS_PARALLELISM": "false",
+    }.items():
         os.environ.setdefault(key, value)
 
 
@@ -70,8 +75,12 @@ class Group(click.Group):
 @click.group(cls=Group, context_settings=CONTEXT)
 @click.version_option(__version__, "--version")
 @click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
-@click.option("--config", type=click.Path(exists=True, dir_okay=False), envvar="ASSISTANT_CONFIG",
-              help="Your own settings file, merged over the defaults (or ASSISTANT_CONFIG).")
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False),
+    envvar="ASSISTANT_CONFIG",
+    help="Your own settings file, merged over the defaults (or ASSISTANT_CONFIG).",
+)
 @click.pass_context
 def cli(ctx: click.Context, verbose: bool, config: str | None) -> None:
     """Bilingual cited answers over the Manufacturing USA Strategic Plan (NIST AMS 600-15)."""
@@ -128,8 +137,12 @@ def models_provision(app: AppContext, names: tuple[str, ...], all_: bool, verify
 
     store = ModelStore(app.settings)
     catalog = app.settings.models.catalog
-    wanted = list(catalog) if all_ else list(names) or [
-        n for n in (app.settings.embedding.model, app.settings.llm.local.model) if n in catalog]
+    wanted = (
+        list(catalog)
+        if all_
+        else list(names)
+        or [n for n in (app.settings.embedding.model, app.settings.llm.local.model) if n in catalog]
+    )
     for name in wanted:
         if verify and store.is_ready(name) and not store.is_ready(name, verify=True):
             click.echo(f"{name}: checksum mismatch, re-fetching")
@@ -178,13 +191,17 @@ def corpus_references(app: AppContext, draft: str | None, as_json: bool) -> None
     bundle = load_corpus(app.settings, include_added=False)
     if draft:
         write_registry(Path(draft), draft_registry(bundle.footnotes))
-        click.echo(f"draft written to {draft}; review it, then replace {app.settings.data.references}")
+        click.echo(
+            f"draft written to {draft}; review it, then replace {app.settings.data.references}"
+        )
         return
     for r in bundle.references:
         if as_json:
             _echo_json(r.model_dump())
         else:
-            click.echo(f"{r.id:14} {r.kind:9} {r.date or '':10} {(r.title_en or r.title)[:60]:60} {r.url or ''}")
+            click.echo(
+                f"{r.id:14} {r.kind:9} {r.date or '':10} {(r.title_en or r.title)[:60]:60} {r.url or ''}"
+            )
 
 
 @corpus.command("fetch")
@@ -200,18 +217,28 @@ def corpus_fetch(app: AppContext, only: tuple[str, ...], as_json: bool) -> None:
     if as_json:
         _echo_json(data)
     else:
-        click.echo(report.summary() if hasattr(report, "summary") else json.dumps(data, default=str))
+        click.echo(
+            report.summary() if hasattr(report, "summary") else json.dumps(data, default=str)
+        )
 
 
 @corpus.command("add")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--ref", "ref_id", help="Registry id this document is the text of (e.g. usc-15-278s).")
+@click.option(
+    "--ref", "ref_id", help="Registry id this document is the text of (e.g. usc-15-278s)."
+)
 @click.option("--title")
 @click.option("--lang", type=click.Choice(["en", "ko"]))
 @click.option("--no-index", is_flag=True, help="Do not update the index now.")
 @pass_app
-def corpus_add(app: AppContext, file: str, ref_id: str | None, title: str | None, lang: str | None,
-               no_index: bool) -> None:
+def corpus_add(
+    app: AppContext,
+    file: str,
+    ref_id: str | None,
+    title: str | None,
+    lang: str | None,
+    no_index: bool,
+) -> None:
     """Add a local PDF, HTML, Markdown or text file to the corpus (and index it)."""
     from assistant.corpus.documents import add_document
 
@@ -238,16 +265,25 @@ def corpus_remove(app: AppContext, doc_id: str) -> None:
 
 def _report_build(report, as_json: bool = False) -> None:  # noqa: ANN001
     m = report.manifest
-    data = {"changed": report.changed, "build_id": m.build_id, "chunks": m.chunks, "sentences": m.sentences,
-            "chunks_embedded": report.chunks_embedded, "sentences_embedded": report.sentences_embedded,
-            "documents_changed": report.documents_changed, "seconds": round(report.seconds, 2),
-            "model_id": m.model_id}
+    data = {
+        "changed": report.changed,
+        "build_id": m.build_id,
+        "chunks": m.chunks,
+        "sentences": m.sentences,
+        "chunks_embedded": report.chunks_embedded,
+        "sentences_embedded": report.sentences_embedded,
+        "documents_changed": report.documents_changed,
+        "seconds": round(report.seconds, 2),
+        "model_id": m.model_id,
+    }
     if as_json:
         _echo_json(data)
     elif report.changed:
-        click.echo(f"index {m.build_id}: {m.chunks} chunks, {m.sentences} sentences; embedded "
-                   f"{report.chunks_embedded} chunks + {report.sentences_embedded} sentences in "
-                   f"{report.seconds:.1f}s; changed documents: {', '.join(report.documents_changed) or '-'}")
+        click.echo(
+            f"index {m.build_id}: {m.chunks} chunks, {m.sentences} sentences; embedded "
+            f"{report.chunks_embedded} chunks + {report.sentences_embedded} sentences in "
+            f"{report.seconds:.1f}s; changed documents: {', '.join(report.documents_changed) or '-'}"
+        )
     else:
         click.echo(f"index {m.build_id} is up to date ({m.chunks} chunks)")
 
@@ -277,8 +313,14 @@ def _questions(path: str):  # noqa: ANN202
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "bm25"]))
 @click.option("--json", "as_json", is_flag=True)
 @pass_app
-def search_cmd(app: AppContext, question: str | None, questions: str | None, top_k: int, mode: str | None,
-               as_json: bool) -> None:
+def search_cmd(
+    app: AppContext,
+    question: str | None,
+    questions: str | None,
+    top_k: int,
+    mode: str | None,
+    as_json: bool,
+) -> None:
     """Retrieve passages for a question (no generation). Without a question: interactive."""
     from assistant.answer.frame import build_frame, query_for
 
@@ -287,10 +329,27 @@ def search_cmd(app: AppContext, question: str | None, questions: str | None, top
     def run(text: str, history: list[Turn], qid: str | None = None) -> dict:
         query = query_for(build_frame(text, history, app.settings.answer.default_lang), top_k=top_k)
         hits = retriever.search(query, mode=mode)
-        out = {"question": text, "language": query.lang, "search_text": query.search_text, "hits": [
-            {"rank": h.rank, "score": h.score, "doc_id": h.doc_id, "page": h.page_start, "section": h.section,
-             "text": h.text, "footnotes": h.footnotes, "chunk_id": h.chunk_id, "kind": h.kind,
-             "dense_rank": h.dense_rank, "bm25_rank": h.bm25_rank} for h in hits]}
+        out = {
+            "question": text,
+            "language": query.lang,
+            "search_text": query.search_text,
+            "hits": [
+                {
+                    "rank": h.rank,
+                    "score": h.score,
+                    "doc_id": h.doc_id,
+                    "page": h.page_start,
+                    "section": h.section,
+                    "text": h.text,
+                    "footnotes": h.footnotes,
+                    "chunk_id": h.chunk_id,
+                    "kind": h.kind,
+                    "dense_rank": h.dense_rank,
+                    "bm25_rank": h.bm25_rank,
+                }
+                for h in hits
+            ],
+        }
         return {"id": qid, **out} if qid else out
 
     if questions:
@@ -304,13 +363,17 @@ def search_cmd(app: AppContext, question: str | None, questions: str | None, top
             if not text.strip():
                 return
             for h in run(text, [])["hits"][:5]:
-                click.echo(f"  {h['rank']}. p.{h['page']} {h['section'][:70]}\n     {h['text'][:160]}")
+                click.echo(
+                    f"  {h['rank']}. p.{h['page']} {h['section'][:70]}\n     {h['text'][:160]}"
+                )
     result = run(question, [])
     if as_json:
         _echo_json(result)
         return
     for h in result["hits"]:
-        click.echo(f"{h['rank']:2}. [{h['score']:.4f}] p.{h['page']} {h['section']}\n    {h['text'][:200]}")
+        click.echo(
+            f"{h['rank']:2}. [{h['score']:.4f}] p.{h['page']} {h['section']}\n    {h['text'][:200]}"
+        )
 
 
 def _print_answer_stream(events, show_sources: bool = True) -> None:  # noqa: ANN001
@@ -323,8 +386,11 @@ def _print_answer_stream(events, show_sources: bool = True) -> None:  # noqa: AN
             click.echo(event.text, nl=False)
         elif isinstance(event, ResetEvent):
             click.echo()
-            click.secho("(draft did not match its sources; rewriting from the strongest passage)",
-                        fg="bright_black", err=True)
+            click.secho(
+                "(draft did not match its sources; rewriting from the strongest passage)",
+                fg="bright_black",
+                err=True,
+            )
             streamed = ""
         elif isinstance(event, FinalEvent):
             a = event.answer
@@ -340,26 +406,43 @@ def _print_answer_stream(events, show_sources: bool = True) -> None:  # noqa: AN
             if show_sources:
                 for c in a.citations or a.related:
                     mark = c.support if a.citations else "related"
-                    click.echo(f"  [{c.n}] {c.doc_title[:40]} {c.page_label}, {c.section[:60]} ({mark})")
+                    click.echo(
+                        f"  [{c.n}] {c.doc_title[:40]} {c.page_label}, {c.section[:60]} ({mark})"
+                    )
                     click.echo(f"      “{c.quote[:200]}”")
                     for r in c.references:
                         click.echo(f"      ↳ {r.title[:80]} {r.url or ''}")
             t = a.timings
-            click.secho(f"retrieve {t.retrieve_s:.2f}s, first token {t.first_token_s or 0:.2f}s, "
-                        f"total {t.total_s:.2f}s", fg="bright_black", err=True)
+            click.secho(
+                f"retrieve {t.retrieve_s:.2f}s, first token {t.first_token_s or 0:.2f}s, "
+                f"total {t.total_s:.2f}s",
+                fg="bright_black",
+                err=True,
+            )
 
 
 @cli.command("ask")
 @click.argument("question", required=False)
 @click.option("--questions", type=click.Path(exists=True, dir_okay=False), help="Eval-format file.")
-@click.option("--history", "history_file", type=click.Path(exists=True, dir_okay=False),
-              help="JSON list of {role, content} turns.")
+@click.option(
+    "--history",
+    "history_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="JSON list of {role, content} turns.",
+)
 @click.option("--mode", type=click.Choice(["local", "openai", "extractive", "fake"]))
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--no-log", is_flag=True, help="Do not write this answer to logs.db.")
 @pass_app
-def ask_cmd(app: AppContext, question: str | None, questions: str | None, history_file: str | None,
-            mode: str | None, as_json: bool, no_log: bool) -> None:
+def ask_cmd(
+    app: AppContext,
+    question: str | None,
+    questions: str | None,
+    history_file: str | None,
+    mode: str | None,
+    as_json: bool,
+    no_log: bool,
+) -> None:
     """Answer a question with citations, in the question's language."""
     service = app.services.answers
     if questions:
@@ -371,7 +454,9 @@ def ask_cmd(app: AppContext, question: str | None, questions: str | None, histor
         raise click.UsageError("give a QUESTION or --questions FILE")
     history = _history(history_file)
     if as_json:
-        _echo_json(service.answer(question, history, mode, source="cli", log=not no_log).to_public_json())
+        _echo_json(
+            service.answer(question, history, mode, source="cli", log=not no_log).to_public_json()
+        )
         return
     _print_answer_stream(service.stream(question, history, mode, source="cli", log=not no_log))
 
@@ -399,7 +484,9 @@ def prepare_cmd(app: AppContext) -> None:
 @cli.command("serve")
 @click.option("--host")
 @click.option("--port", type=int)
-@click.option("--prepare/--no-prepare", default=True, help="Provision models and build the index first.")
+@click.option(
+    "--prepare/--no-prepare", default=True, help="Provision models and build the index first."
+)
 @click.pass_context
 def serve_cmd(ctx: click.Context, host: str | None, port: int | None, prepare: bool) -> None:
     """Run the chat UI (and the staff review tab when credentials are configured)."""
@@ -428,7 +515,9 @@ def review_add_user(app: AppContext, name: str, password: str) -> None:
     from assistant.reviewers import add_user
 
     path = add_user(app.settings, name, password)
-    click.echo(f"reviewer {name} written to {path} (salted scrypt hash; restart the server to apply)")
+    click.echo(
+        f"reviewer {name} written to {path} (salted scrypt hash; restart the server to apply)"
+    )
 
 
 @review.command("list")
@@ -470,7 +559,9 @@ def logs_list(app: AppContext, limit: int, language: str | None, as_json: bool) 
         if as_json:
             _echo_json(dict(row))
         else:
-            click.echo(f"{row['created_at']} [{row['language']}] {row['question'][:60]} -> {str(row['answer'])[:60]}")
+            click.echo(
+                f"{row['created_at']} [{row['language']}] {row['question'][:60]} -> {str(row['answer'])[:60]}"
+            )
 
 
 @logs.command("export")
@@ -488,14 +579,18 @@ def logs_export(app: AppContext, out_dir: str) -> None:
 @logs.command("on")
 def logs_on() -> None:
     """Explain how to turn logging on."""
-    click.echo("Logging is on by default; set ASSISTANT__LOG__ENABLED=true (or log.enabled in a profile).")
+    click.echo(
+        "Logging is on by default; set ASSISTANT__LOG__ENABLED=true (or log.enabled in a profile)."
+    )
 
 
 @logs.command("off")
 def logs_off() -> None:
     """Explain how to turn logging off."""
-    click.echo("Set ASSISTANT__LOG__ENABLED=false (or log.enabled: false in a settings profile), or pass "
-               "--no-log to `assistant ask`.")
+    click.echo(
+        "Set ASSISTANT__LOG__ENABLED=false (or log.enabled: false in a settings profile), or pass "
+        "--no-log to `assistant ask`."
+    )
 
 
 def main() -> None:

@@ -12,22 +12,49 @@ from assistant.cli import AppContext, Group, _echo_json, cli, pass_app
 
 
 @cli.group(cls=Group, invoke_without_command=True)
-@click.option("--questions", type=click.Path(exists=True, dir_okay=False), multiple=True,
-              help="Question file(s) (default: the dev set evals/questions.jsonl and the frozen test set "
-                   "evals/questions-test.jsonl).")
-@click.option("--split", type=click.Choice(["dev", "test", "all"]), default="all", show_default=True)
-@click.option("--without", "without", multiple=True,
-              help="Switch a pipeline decision off for this run (ablation), e.g. --without gate_kind.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Output folder (default: runs/<timestamp>).")
-@click.option("--mode", type=click.Choice(["local", "openai", "extractive", "fake"]),
-              help="Also score answers with this generator.")
+@click.option(
+    "--questions",
+    type=click.Path(exists=True, dir_okay=False),
+    multiple=True,
+    help="Question file(s) (default: the dev set evals/questions.jsonl and the frozen test set "
+    "evals/questions-test.jsonl).",
+)
+@click.option(
+    "--split", type=click.Choice(["dev", "test", "all"]), default="all", show_default=True
+)
+@click.option(
+    "--without",
+    "without",
+    multiple=True,
+    help="Switch a pipeline decision off for this run (ablation), e.g. --without gate_kind.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Output folder (default: runs/<timestamp>).",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["local", "openai", "extractive", "fake"]),
+    help="Also score answers with this generator.",
+)
 @click.option("--no-retrieval", is_flag=True, help="Skip the retrieval scores.")
 @click.option("--limit", type=int, help="Only the first N questions (smoke runs).")
 @click.option("--report/--no-report", default=True, help="Write report.html beside metrics.json.")
 @click.pass_context
-def eval_cmd(ctx: click.Context, questions: tuple[str, ...], split: str, without: tuple[str, ...],
-             out_dir: str | None, mode: str | None, no_retrieval: bool, limit: int | None, report: bool) -> None:
+def eval_cmd(
+    ctx: click.Context,
+    questions: tuple[str, ...],
+    split: str,
+    without: tuple[str, ...],
+    out_dir: str | None,
+    mode: str | None,
+    no_retrieval: bool,
+    limit: int | None,
+    report: bool,
+) -> None:
     """Score retrieval (and answers with --mode) on an eval-format question file."""
     if ctx.invoked_subcommand is not None:
         return
@@ -38,14 +65,18 @@ def eval_cmd(ctx: click.Context, questions: tuple[str, ...], split: str, without
     from evals.run import run_eval
 
     if unknown := sorted(set(without) - set(ABLATABLE)):
-        raise click.BadParameter(f"unknown step {', '.join(unknown)}; known: {', '.join(ABLATABLE)}",
-                                 param_hint="--without")
+        raise click.BadParameter(
+            f"unknown step {', '.join(unknown)}; known: {', '.join(ABLATABLE)}",
+            param_hint="--without",
+        )
     app: AppContext = ctx.find_object(AppContext)
     files = [Path(p) for p in questions] or [paths.resource_root() / f for f in DEFAULT_FILES]
     qs = [q for q in load_question_files(files) if split == "all" or q.split == split]
     qs = qs[:limit] if limit else qs
     out = Path(out_dir or f"runs/{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}")
-    metrics = run_eval(app.services, qs, out, mode=mode, retrieval=not no_retrieval, disabled=without)
+    metrics = run_eval(
+        app.services, qs, out, mode=mode, retrieval=not no_retrieval, disabled=without
+    )
     if report:
         try:
             from evals.report import write_report
@@ -53,10 +84,14 @@ def eval_cmd(ctx: click.Context, questions: tuple[str, ...], split: str, without
             write_report(out)
         except ImportError:  # pragma: no cover - report module missing in a trimmed install
             pass
-    brief = {k: {g: v for g, v in (metrics.get(k) or {}).items() if g in ("dev", "test", "all")}
-             for k in ("answers",)}
-    brief["retrieval"] = {m: {g: v for g, v in r.items() if g in ("dev", "test")}
-                          for m, r in (metrics.get("retrieval") or {}).items()}
+    brief = {
+        k: {g: v for g, v in (metrics.get(k) or {}).items() if g in ("dev", "test", "all")}
+        for k in ("answers",)
+    }
+    brief["retrieval"] = {
+        m: {g: v for g, v in r.items() if g in ("dev", "test")}
+        for m, r in (metrics.get("retrieval") or {}).items()
+    }
     click.echo(json.dumps(brief, ensure_ascii=False, indent=1))
     click.echo(f"written: {out}/metrics.json")
 
@@ -80,14 +115,25 @@ def eval_compare(run_a: str, run_b: str, as_json: bool) -> None:
 
 
 @eval_cmd.command("sweep")
-@click.option("--questions", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Question file (default: the dev set).")
+@click.option(
+    "--questions",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Question file (default: the dev set).",
+)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="runs/sweep")
-@click.option("--set", "sets", multiple=True, required=True,
-              help="Settings to try, e.g. --set retrieval.weights.en.bm25=0,0.1,0.5 (repeatable).")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    required=True,
+    help="Settings to try, e.g. --set retrieval.weights.en.bm25=0,0.1,0.5 (repeatable).",
+)
 @click.option("--mode", type=click.Choice(["local", "openai", "extractive", "fake"]))
 @pass_app
-def eval_sweep(app: AppContext, questions: str, out_dir: str, sets: tuple[str, ...], mode: str | None) -> None:
+def eval_sweep(
+    app: AppContext, questions: str, out_dir: str, sets: tuple[str, ...], mode: str | None
+) -> None:
     """Run the question set under each combination of settings and tabulate the results."""
     from evals.dataset import load_questions
     from evals.sweep import format_sweep, run_sweep
@@ -98,14 +144,26 @@ def eval_sweep(app: AppContext, questions: str, out_dir: str, sets: tuple[str, .
 
 
 @cli.group("bench", cls=Group, invoke_without_command=True)
-@click.option("--out", "out_file", type=click.Path(dir_okay=False), default="runs/bench.json", show_default=True)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False),
+    default="runs/bench.json",
+    show_default=True,
+)
 @click.option("--modes", default="extractive,local", show_default=True)
-@click.option("--questions", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Question file (default: the dev set).")
+@click.option(
+    "--questions",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Question file (default: the dev set).",
+)
 @click.option("-n", "limit", default=12, show_default=True, help="Questions per measurement.")
 @click.option("--label", default="", help="Name of this measurement (e.g. before/after).")
 @click.pass_context
-def bench_cmd(ctx: click.Context, out_file: str, modes: str, questions: str, limit: int, label: str) -> None:
+def bench_cmd(
+    ctx: click.Context, out_file: str, modes: str, questions: str, limit: int, label: str
+) -> None:
     """Benchmarks: index build, retrieval and answer latency, RSS, concurrent throughput."""
     if ctx.invoked_subcommand is not None:
         return
@@ -120,7 +178,13 @@ def bench_cmd(ctx: click.Context, out_file: str, modes: str, questions: str, lim
 
 
 @eval_cmd.command("verifier")
-@click.option("--out", "out_file", type=click.Path(dir_okay=False), default="runs/verifier.json", show_default=True)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False),
+    default="runs/verifier.json",
+    show_default=True,
+)
 @click.option("--target-precision", default=0.95, show_default=True)
 @pass_app
 def eval_verifier(app: AppContext, out_file: str, target_precision: float) -> None:
@@ -132,9 +196,13 @@ def eval_verifier(app: AppContext, out_file: str, target_precision: float) -> No
     cfg = app.settings.answer
     current = {lang: Thresholds(t.min_similarity, t.min_coverage) for lang, t in cfg.verify.items()}
     result = run_verifier_eval(app.services.embedder, current, Path(out_file), target_precision)
-    brief = {k: v for k, v in result.items() if k not in ("configured_rows", "calibrated_rows", "grid")}
+    brief = {
+        k: v for k, v in result.items() if k not in ("configured_rows", "calibrated_rows", "grid")
+    }
     for name in ("configured_scores", "calibrated_scores"):
-        brief[name] = {g: {m: x for m, x in sc.items() if m != "by_kind"} for g, sc in brief[name].items()}
+        brief[name] = {
+            g: {m: x for m, x in sc.items() if m != "by_kind"} for g, sc in brief[name].items()
+        }
     click.echo(json.dumps(brief, ensure_ascii=False, indent=1))
     click.echo(f"written: {out_file}")
 
@@ -150,37 +218,64 @@ def eval_rescore(run_dir: str, out_dir: str, questions: tuple[str, ...]) -> None
 
     files = [Path(p) for p in questions] or [paths.resource_root() / f for f in DEFAULT_FILES]
     metrics = rescore_run(Path(run_dir), load_question_files(files), Path(out_dir))
-    click.echo(json.dumps({g: metrics["answers"].get(g) for g in ("dev", "test")}, ensure_ascii=False, indent=1))
+    click.echo(
+        json.dumps(
+            {g: metrics["answers"].get(g) for g in ("dev", "test")}, ensure_ascii=False, indent=1
+        )
+    )
 
 
 @eval_cmd.command("ablate")
 @click.option("--mode", type=click.Choice(["local", "openai", "extractive", "fake"]), required=True)
-@click.option("--steps", default="all", show_default=True, help="Comma-separated decisions to switch off, or all.")
-@click.option("--split", type=click.Choice(["dev", "test", "all"]), default="all", show_default=True)
+@click.option(
+    "--steps",
+    default="all",
+    show_default=True,
+    help="Comma-separated decisions to switch off, or all.",
+)
+@click.option(
+    "--split", type=click.Choice(["dev", "test", "all"]), default="all", show_default=True
+)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
-@click.option("--baseline", type=click.Path(exists=True, file_okay=False),
-              help="A finished run with the same mode and no step off (skips the baseline run).")
+@click.option(
+    "--baseline",
+    type=click.Path(exists=True, file_okay=False),
+    help="A finished run with the same mode and no step off (skips the baseline run).",
+)
 @pass_app
-def eval_ablate(app: AppContext, mode: str, steps: str, split: str, out_dir: str, baseline: str | None) -> None:
+def eval_ablate(
+    app: AppContext, mode: str, steps: str, split: str, out_dir: str, baseline: str | None
+) -> None:
     """Run the question set once per decision switched off; writes OUT/ablation.json (how often
     each decision fired on test, and the accuracy without it) and the baseline's report."""
     from assistant.answer.state import ABLATABLE
     from evals.ablation import run_ablation
     from evals.dataset import DEFAULT_FILES, load_question_files
 
-    names = list(ABLATABLE) if steps == "all" else [s.strip() for s in steps.split(",") if s.strip()]
+    names = (
+        list(ABLATABLE) if steps == "all" else [s.strip() for s in steps.split(",") if s.strip()]
+    )
     if unknown := sorted(set(names) - set(ABLATABLE)):
         raise click.BadParameter(f"unknown step {', '.join(unknown)}", param_hint="--steps")
-    qs = [q for q in load_question_files([paths.resource_root() / f for f in DEFAULT_FILES])
-          if split == "all" or q.split == split]
-    result = run_ablation(app.services, qs, mode, names, Path(out_dir), Path(baseline) if baseline else None)
-    click.echo(json.dumps({k: v for k, v in result.items() if k != "runs"}, ensure_ascii=False, indent=1))
+    qs = [
+        q
+        for q in load_question_files([paths.resource_root() / f for f in DEFAULT_FILES])
+        if split == "all" or q.split == split
+    ]
+    result = run_ablation(
+        app.services, qs, mode, names, Path(out_dir), Path(baseline) if baseline else None
+    )
+    click.echo(
+        json.dumps({k: v for k, v in result.items() if k != "runs"}, ensure_ascii=False, indent=1)
+    )
 
 
 @bench_cmd.command("scale")
 @click.option("--sizes", default="1000,10000,100000", show_default=True)
 @click.option("--modes", default="embedded,server", show_default=True)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="runs/scale", show_default=True)
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False), default="runs/scale", show_default=True
+)
 @pass_app
 def bench_scale(app: AppContext, sizes: str, modes: str, out_dir: str) -> None:
     """Retrieval cost as the corpus grows: synthetic stores of SIZES chunks in each mode (build,
@@ -188,7 +283,9 @@ def bench_scale(app: AppContext, sizes: str, modes: str, out_dir: str) -> None:
     from evals.bench_scale import run_scale
     from evals.report import write_scale_report
 
-    result = run_scale(app.services, [int(x) for x in sizes.split(",")], [m for m in modes.split(",") if m])
+    result = run_scale(
+        app.services, [int(x) for x in sizes.split(",")], [m for m in modes.split(",") if m]
+    )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "scale.json").write_text(json.dumps(result, ensure_ascii=False, indent=1))

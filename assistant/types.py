@@ -72,8 +72,20 @@ class Location(_Model):
     state: str
 
 
-_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-              "October", "November", "December")
+_MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 class InstituteRecord(_Model):
@@ -124,7 +136,9 @@ class GoalRecord(_Model):
     title_en: str
     title_ko_mt: str
     outcome_ko_mt: str = ""
-    outcome_en: str = Field("", description="English rendering of the MT's expected outcome (reviewed).")
+    outcome_en: str = Field(
+        "", description="English rendering of the MT's expected outcome (reviewed)."
+    )
     table_page: int
     page: int = Field(description="Page of the goal's own section.")
     objectives: list[ObjectiveRecord]
@@ -146,10 +160,14 @@ class Records(_Model):
     institutes: list[InstituteRecord]
     goals: list[GoalRecord]
     agencies: list[AgencyRecord]
-    agencies_evidence_ko_mt: str = Field("", description="The p. 2 sentence naming the nine agencies.")
+    agencies_evidence_ko_mt: str = Field(
+        "", description="The p. 2 sentence naming the nine agencies."
+    )
     agencies_evidence_page: int = 2
 
-    def by_id(self, record_id: str) -> InstituteRecord | GoalRecord | ObjectiveRecord | AgencyRecord | None:
+    def by_id(
+        self, record_id: str
+    ) -> InstituteRecord | GoalRecord | ObjectiveRecord | AgencyRecord | None:
         for r in [*self.institutes, *self.goals, *self.agencies]:
             if r.id == record_id:
                 return r
@@ -203,8 +221,11 @@ class Query(_Model):
     lang: Lang
     top_k: int = 10
     history: list[Turn] = Field(default_factory=list)
-    search_text: str = Field("", description="What retrieval uses: the question, rewritten "
-                             "with the conversation when it is a follow-up.")
+    search_text: str = Field(
+        "",
+        description="What retrieval uses: the question, rewritten "
+        "with the conversation when it is a follow-up.",
+    )
     filters: dict[str, str] = Field(default_factory=dict, description="Metadata equality filters.")
     detected_lang: str = Field("", description="What detection said before the fallback.")
 
@@ -237,7 +258,8 @@ class Hit(_Model):
     bm25_rank: int | None = None
     dense_score: float | None = None
     references: list[ReferenceLink] = Field(
-        default_factory=list, description="Documents cited by the chunk's footnotes.")
+        default_factory=list, description="Documents cited by the chunk's footnotes."
+    )
 
     @property
     def page_label(self) -> str:
@@ -266,11 +288,15 @@ class SentenceSupport(_Model):
 
     text: str = Field(description="The sentence without its markers.")
     markers: list[int]
-    state: SupportState = Field(description="verified: every check passed; partial: names and numbers "
-                                "check out but the wording is not close enough to the passage; "
-                                "unverified: a number, name or role is not in the cited passage.")
+    state: SupportState = Field(
+        description="verified: every check passed; partial: names and numbers "
+        "check out but the wording is not close enough to the passage; "
+        "unverified: a number, name or role is not in the cited passage."
+    )
     reasons: list[str] = Field(default_factory=list)
-    unsupported: list[str] = Field(default_factory=list, description="Numbers/names not found as stated.")
+    unsupported: list[str] = Field(
+        default_factory=list, description="Numbers/names not found as stated."
+    )
     similarity: float | None = None
     coverage: float | None = None
 
@@ -287,7 +313,9 @@ class Citation(_Model):
     quote: str = Field(description="The supporting sentence(s) of the passage.")
     passage: str = Field(description="The whole cited passage.")
     verified: bool = Field(False, description="Every sentence citing it passed every check.")
-    support: SupportState = Field("unverified", description="The weakest state of the sentences citing it.")
+    support: SupportState = Field(
+        "unverified", description="The weakest state of the sentences citing it."
+    )
     unverified_numbers: list[str] = Field(default_factory=list)
     references: list[ReferenceLink] = Field(default_factory=list)
     link: str | None = Field(None, description="Link to the official publication.")
@@ -322,13 +350,18 @@ class Answer(_Model):
     timings: Timings = Field(default_factory=Timings)
     mode: str = ""
     search_text: str = ""
-    notices: list[str] = Field(default_factory=list, description="Shown to the user (truncation, "
-                               "language fallback, injection ignored...).")
-    related: list[Citation] = Field(default_factory=list, description="Nearest passages offered "
-                                    "with a refusal.")
+    notices: list[str] = Field(
+        default_factory=list,
+        description="Shown to the user (truncation, language fallback, injection ignored...).",
+    )
+    related: list[Citation] = Field(
+        default_factory=list, description="Nearest passages offered with a refusal."
+    )
     hits: list[Hit] = Field(default_factory=list)
     sentences: list[SentenceSupport] = Field(default_factory=list)
-    trace: list[Decision] = Field(default_factory=list, description="Every decision of the pipeline, in order.")
+    trace: list[Decision] = Field(
+        default_factory=list, description="Every decision of the pipeline, in order."
+    )
     llm_id: str = ""
     embed_id: str = ""
     created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))

@@ -36,24 +36,49 @@ def _fired(metrics: dict, name: str, split: str = "test") -> int:
     return sum(steps.get(c, 0) for c in FIRES.get(name, ()))
 
 
-def run_ablation(services, questions: list, mode: str, names: list[str], out_dir: Path,  # noqa: ANN001
-                 baseline_dir: Path | None = None) -> dict:
+def run_ablation(
+    services,
+    questions: list,
+    mode: str,
+    names: list[str],
+    out_dir: Path,  # noqa: ANN001
+    baseline_dir: Path | None = None,
+) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     if baseline_dir is None:
-        base = run_eval(services, questions, out_dir / "baseline", mode=mode, retrieval=False, label="baseline")
+        base = run_eval(
+            services, questions, out_dir / "baseline", mode=mode, retrieval=False, label="baseline"
+        )
     else:
         shutil.copytree(baseline_dir, out_dir / "baseline", dirs_exist_ok=True)
         base = json.loads((out_dir / "baseline" / "metrics.json").read_text(encoding="utf-8"))
-    result: dict = {"mode": mode, "questions": len(questions),
-                    "baseline": {"test": _acc(base, "test"), "dev": _acc(base, "dev"),
-                                 "test_refusal": _acc(base, "test", "refusal_accuracy")},
-                    "steps": {}}
+    result: dict = {
+        "mode": mode,
+        "questions": len(questions),
+        "baseline": {
+            "test": _acc(base, "test"),
+            "dev": _acc(base, "dev"),
+            "test_refusal": _acc(base, "test", "refusal_accuracy"),
+        },
+        "steps": {},
+    }
     for name in names:
-        m = run_eval(services, questions, out_dir / f"without-{name}", mode=mode, retrieval=False,
-                     label=f"without {name}", disabled=(name,))
-        result["steps"][name] = {"fired_test": _fired(base, name, "test"), "fired_dev": _fired(base, name, "dev"),
-                                 "test": _acc(m, "test"), "dev": _acc(m, "dev"),
-                                 "test_refusal": _acc(m, "test", "refusal_accuracy")}
+        m = run_eval(
+            services,
+            questions,
+            out_dir / f"without-{name}",
+            mode=mode,
+            retrieval=False,
+            label=f"without {name}",
+            disabled=(name,),
+        )
+        result["steps"][name] = {
+            "fired_test": _fired(base, name, "test"),
+            "fired_dev": _fired(base, name, "dev"),
+            "test": _acc(m, "test"),
+            "dev": _acc(m, "dev"),
+            "test_refusal": _acc(m, "test", "refusal_accuracy"),
+        }
     (out_dir / "ablation.json").write_text(json.dumps(result, ensure_ascii=False, indent=1))
     shutil.copy(out_dir / "ablation.json", out_dir / "baseline" / "ablation.json")
     write_report(out_dir / "baseline")

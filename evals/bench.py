@@ -57,8 +57,13 @@ def latency_stats(values: list[float]) -> dict[str, Any]:
     vals = [float(v) for v in values if v is not None]
     if not vals:
         return {"n": 0, "p50": None, "p95": None, "mean": None, "max": None}
-    return {"n": len(vals), "p50": round(percentile(vals, 0.5), 4), "p95": round(percentile(vals, 0.95), 4),
-            "mean": round(mean(vals), 4), "max": round(max(vals), 4)}
+    return {
+        "n": len(vals),
+        "p50": round(percentile(vals, 0.5), 4),
+        "p95": round(percentile(vals, 0.95), 4),
+        "mean": round(mean(vals), 4),
+        "max": round(max(vals), 4),
+    }
 
 
 def throughput(done: int, seconds: float) -> float | None:
@@ -68,9 +73,14 @@ def throughput(done: int, seconds: float) -> float | None:
 
 def machine_info() -> dict[str, Any]:
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    return {"cpus": os.cpu_count(), "cpus_usable": affinity, "python": platform.python_version(),
-            "platform": platform.platform(), "machine": platform.machine(),
-            "memory_gb": round(psutil.virtual_memory().total / 2**30, 2)}
+    return {
+        "cpus": os.cpu_count(),
+        "cpus_usable": affinity,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 2),
+    }
 
 
 def tree_rss(pid: int) -> int:
@@ -116,7 +126,9 @@ class RssSampler:
             self.peak = max(self.peak, rss)
         return rss
 
-    def wait_settled(self, window: float = 3.0, tolerance: float = 0.02, timeout: float = 180.0) -> float:
+    def wait_settled(
+        self, window: float = 3.0, tolerance: float = 0.02, timeout: float = 180.0
+    ) -> float:
         """Seconds until the RSS stays within ``tolerance`` for ``window`` seconds (a server
         that loads its models in a background thread after it starts answering HTTP)."""
         t0 = time.perf_counter()
@@ -158,7 +170,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for_http(url: str, proc: subprocess.Popen | None = None, timeout: float = SERVER_START_TIMEOUT_S) -> float:
+def wait_for_http(
+    url: str, proc: subprocess.Popen | None = None, timeout: float = SERVER_START_TIMEOUT_S
+) -> float:
     """Seconds until ``url`` answers; raises RuntimeError when the process exits first."""
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < timeout:
@@ -212,8 +226,11 @@ def chat_once(client, question: str, timeout: float = REQUEST_TIMEOUT_S) -> dict
         time.sleep(0.005)
     job.result()  # raises the server's error, if any
     total = time.perf_counter() - t0
-    return {"first_output_s": first if first is not None else total, "total_s": total,
-            "updates": len(job.outputs())}
+    return {
+        "first_output_s": first if first is not None else total,
+        "total_s": total,
+        "updates": len(job.outputs()),
+    }
 
 
 def _client(url: str):  # noqa: ANN202
@@ -234,7 +251,9 @@ def check_endpoint(client) -> str | None:  # noqa: ANN001
     return None
 
 
-def concurrent_chat(url: str, questions: list[str], clients: int = CONCURRENT_CLIENTS) -> dict[str, Any]:
+def concurrent_chat(
+    url: str, questions: list[str], clients: int = CONCURRENT_CLIENTS
+) -> dict[str, Any]:
     """``questions`` spread over ``clients`` concurrent clients: throughput and latencies."""
     conns = [_client(url) for _ in range(clients)]  # connect before the clock starts
     work = list(enumerate(questions))
@@ -266,11 +285,17 @@ def concurrent_chat(url: str, questions: list[str], clients: int = CONCURRENT_CL
     for c in conns:
         with contextlib.suppress(Exception):
             c.close()
-    return {"clients": clients, "requests": len(questions), "completed": len(results),
-            "errors": errors[:5], "error_count": len(errors), "wall_s": round(wall, 2),
-            "questions_per_minute": throughput(len(results), wall),
-            "first_output_s": latency_stats([r["first_output_s"] for r in results]),
-            "total_s": latency_stats([r["total_s"] for r in results])}
+    return {
+        "clients": clients,
+        "requests": len(questions),
+        "completed": len(results),
+        "errors": errors[:5],
+        "error_count": len(errors),
+        "wall_s": round(wall, 2),
+        "questions_per_minute": throughput(len(results), wall),
+        "first_output_s": latency_stats([r["first_output_s"] for r in results]),
+        "total_s": latency_stats([r["total_s"] for r in results]),
+    }
 
 
 # ----------------------------------------------------------------------------- steps
@@ -281,16 +306,24 @@ def bench_index(services) -> dict[str, Any]:  # noqa: ANN001
     out: dict[str, Any] = {}
     say("cold index build (empty vector cache) …")
     rep = services.build_index(progress=True)
-    out["cold"] = {"seconds": round(rep.seconds, 2), "chunks": rep.manifest.chunks,
-                   "sentences": rep.manifest.sentences, "embedded": rep.chunks_embedded + rep.sentences_embedded}
+    out["cold"] = {
+        "seconds": round(rep.seconds, 2),
+        "chunks": rep.manifest.chunks,
+        "sentences": rep.manifest.sentences,
+        "embedded": rep.chunks_embedded + rep.sentences_embedded,
+    }
     say("warm rebuild (nothing changed) …")
     t0 = time.perf_counter()
     rep = services.build_index()
     out["warm"] = {"seconds": round(time.perf_counter() - t0, 3), "changed": rep.changed}
     say("forced rebuild (vectors from the cache) …")
     rep = services.build_index(force=True)
-    out["force"] = {"seconds": round(rep.seconds, 2), "embedded": rep.chunks_embedded + rep.sentences_embedded,
-                    "chunks": rep.manifest.chunks, "sentences": rep.manifest.sentences}
+    out["force"] = {
+        "seconds": round(rep.seconds, 2),
+        "embedded": rep.chunks_embedded + rep.sentences_embedded,
+        "chunks": rep.manifest.chunks,
+        "sentences": rep.manifest.sentences,
+    }
     return out
 
 
@@ -312,8 +345,12 @@ def bench_retrieval(services, questions: list) -> dict[str, Any]:  # noqa: ANN00
         embed.append(t1 - t0)
         search.append(t2 - t1)
         total.append(t2 - t0)
-    return {"index_load_s": round(load_s, 3), "embed_s": latency_stats(embed),
-            "search_s": latency_stats(search), "total_s": latency_stats(total)}
+    return {
+        "index_load_s": round(load_s, 3),
+        "embed_s": latency_stats(embed),
+        "search_s": latency_stats(search),
+        "total_s": latency_stats(total),
+    }
 
 
 def bench_answers(services, questions: list, mode: str) -> dict[str, Any] | str:  # noqa: ANN001
@@ -329,8 +366,12 @@ def bench_answers(services, questions: list, mode: str) -> dict[str, Any] | str:
             refused += int(ans.refused)
     except Exception as exc:  # noqa: BLE001 - e.g. the LLM is not provisioned
         return f"skipped: {type(exc).__name__}: {exc}"
-    return {"warm_s": round(warm_s, 2), "first_token_s": latency_stats(first),
-            "total_s": latency_stats(total), "refused": refused}
+    return {
+        "warm_s": round(warm_s, 2),
+        "first_token_s": latency_stats(first),
+        "total_s": latency_stats(total),
+        "refused": refused,
+    }
 
 
 def bench_settings(settings: Settings, home: Path) -> Settings:
@@ -359,8 +400,9 @@ def server_env(settings: Settings, home: Path, mode: str) -> dict[str, str]:
     return env
 
 
-def bench_server(settings: Settings, home: Path, mode: str, questions: list[str],
-                 sequential: int = 4) -> dict[str, Any] | str:
+def bench_server(
+    settings: Settings, home: Path, mode: str, questions: list[str], sequential: int = 4
+) -> dict[str, Any] | str:
     """Steps 4 and 5 for one mode: RSS while chatting, then 4 concurrent clients.
 
     RSS marks: when HTTP first answers, after the warm-up settled (ready), after the first
@@ -374,12 +416,26 @@ def bench_server(settings: Settings, home: Path, mode: str, questions: list[str]
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     log = home / f"bench-server-{mode}.log"
-    cmd = [sys.executable, "-m", "assistant", "serve", "--no-prepare", "--host", "127.0.0.1",
-           "--port", str(port)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "assistant",
+        "serve",
+        "--no-prepare",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     say(f"starting server ({mode}) on port {port} …")
     with open(log, "wb") as fh:
-        proc = subprocess.Popen(cmd, env=server_env(settings, home, mode), stdout=fh, stderr=subprocess.STDOUT,
-                                cwd=str(paths.project_root()))
+        proc = subprocess.Popen(
+            cmd,
+            env=server_env(settings, home, mode),
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            cwd=str(paths.project_root()),
+        )
     sampler = RssSampler(proc.pid).start()
     try:
         try:
@@ -397,24 +453,34 @@ def bench_server(settings: Settings, home: Path, mode: str, questions: list[str]
         cold = chat_once(client, questions[0])  # first request: lazy loads not done by warm-up
         sampler.mark("after_first")
         seq = []
-        for q in tqdm(questions[1:sequential + 1], desc=f"server chat ({mode})", file=sys.stderr):
+        for q in tqdm(questions[1 : sequential + 1], desc=f"server chat ({mode})", file=sys.stderr):
             seq.append(chat_once(client, q))
         sampler.mark("after_sequential")
-        conc = concurrent_chat(url, questions if len(questions) >= CONCURRENT_CLIENTS
-                               else (questions * CONCURRENT_CLIENTS)[:CONCURRENT_CLIENTS])
+        conc = concurrent_chat(
+            url,
+            questions
+            if len(questions) >= CONCURRENT_CLIENTS
+            else (questions * CONCURRENT_CLIENTS)[:CONCURRENT_CLIENTS],
+        )
         sampler.mark("after_concurrent")
         return {
-            "startup_s": round(start_s, 1), "warmup_s": round(settle_s, 1),
+            "startup_s": round(start_s, 1),
+            "warmup_s": round(settle_s, 1),
             "first_request": {k: round(v, 3) for k, v in cold.items()},
-            "rss_mb": {"http_ready": sampler.marks["http_ready"]["rss_mb"],
-                       "ready": sampler.marks["ready"]["rss_mb"],
-                       "after_first": sampler.marks["after_first"]["rss_mb"], "peak": mb(sampler.peak),
-                       "peak_sequential": sampler.marks["after_sequential"]["peak_mb"],
-                       "after_concurrent": sampler.marks["after_concurrent"]["rss_mb"],
-                       "samples": len(sampler.samples)},
-            "sequential": {"requests": len(seq),
-                           "first_output_s": latency_stats([r["first_output_s"] for r in seq]),
-                           "total_s": latency_stats([r["total_s"] for r in seq])},
+            "rss_mb": {
+                "http_ready": sampler.marks["http_ready"]["rss_mb"],
+                "ready": sampler.marks["ready"]["rss_mb"],
+                "after_first": sampler.marks["after_first"]["rss_mb"],
+                "peak": mb(sampler.peak),
+                "peak_sequential": sampler.marks["after_sequential"]["peak_mb"],
+                "after_concurrent": sampler.marks["after_concurrent"]["rss_mb"],
+                "samples": len(sampler.samples),
+            },
+            "sequential": {
+                "requests": len(seq),
+                "first_output_s": latency_stats([r["first_output_s"] for r in seq]),
+                "total_s": latency_stats([r["total_s"] for r in seq]),
+            },
             "concurrent": conc,
         }
     except Exception as exc:  # noqa: BLE001 - report, never crash the whole bench
@@ -427,8 +493,15 @@ def bench_server(settings: Settings, home: Path, mode: str, questions: list[str]
 # ----------------------------------------------------------------------------- main
 
 
-def run_bench(settings: Settings, questions_path: Path, modes: list[str], limit: int, label: str,
-              keep_home: bool = False, server: bool = True) -> dict:
+def run_bench(
+    settings: Settings,
+    questions_path: Path,
+    modes: list[str],
+    limit: int,
+    label: str,
+    keep_home: bool = False,
+    server: bool = True,
+) -> dict:
     """Run every benchmark step; returns a JSON-able dict (also usable before/after a change)."""
     from assistant.services import build_services
     from evals.dataset import load_questions
@@ -436,11 +509,18 @@ def run_bench(settings: Settings, questions_path: Path, modes: list[str], limit:
     t_start = time.perf_counter()
     questions = [q for q in load_questions(Path(questions_path)) if q.answerable][:limit]
     result: dict[str, Any] = {
-        "label": label, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "label": label,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine_info(),
-        "settings": {"profile": settings.profile, "embedding": settings.embedding.model,
-                     "embedding_mode": settings.embedding.mode, "llm_local": settings.llm.local.model,
-                     "modes": modes, "questions": len(questions), "questions_file": str(questions_path)},
+        "settings": {
+            "profile": settings.profile,
+            "embedding": settings.embedding.model,
+            "embedding_mode": settings.embedding.mode,
+            "llm_local": settings.llm.local.model,
+            "modes": modes,
+            "questions": len(questions),
+            "questions_file": str(questions_path),
+        },
     }
     home = Path(tempfile.mkdtemp(prefix="assistant-bench-"))
     result["home"] = str(home)
@@ -464,7 +544,9 @@ def run_bench(settings: Settings, questions_path: Path, modes: list[str], limit:
             if not server:
                 result["server"][mode] = "skipped: disabled"
                 continue
-            result["server"][mode] = bench_server(settings, home, mode, [q.question for q in questions])
+            result["server"][mode] = bench_server(
+                settings, home, mode, [q.question for q in questions]
+            )
             if isinstance(result["server"][mode], str):
                 say(f"server ({mode}): {result['server'][mode]}")
     finally:

@@ -32,10 +32,18 @@ QUESTIONS = [
     "Which agency sponsors America Makes?",
 ]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
 
 # Timestamps taken in the page (performance.now()) by a MutationObserver: when the answer's
 # sources section first shows a source card (evidence), when the assistant message first
@@ -75,8 +83,11 @@ def free_port() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--mode", choices=["local", "openai", "extractive", "fake"],
-                    help="LLM mode (default: the configured one)")
+    ap.add_argument(
+        "--mode",
+        choices=["local", "openai", "extractive", "fake"],
+        help="LLM mode (default: the configured one)",
+    )
     ap.add_argument("--questions", type=int, default=5)
     ap.add_argument("--log", action="store_true", help="log the answers to logs.db")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per answer")
@@ -103,8 +114,15 @@ def main(argv: list[str] | None = None) -> int:
     warm_s = time.perf_counter() - t
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(build_app(services), host="127.0.0.1", port=port,
-                                           log_level="warning", timeout_graceful_shutdown=2))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            build_app(services),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=2,
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -122,17 +140,24 @@ def main(argv: list[str] | None = None) -> int:
                 page.wait_for_selector("#question textarea")
                 page.fill("#question textarea", q)
                 page.evaluate(WATCH_JS, [0])
-                page.wait_for_function("window.__bench && window.__bench.final !== null",
-                                       timeout=args.timeout * 1000)
+                page.wait_for_function(
+                    "window.__bench && window.__bench.final !== null", timeout=args.timeout * 1000
+                )
                 b = page.evaluate("window.__bench")
                 refused = page.locator("#answer-0").get_attribute("data-state") == "refused"
 
                 def since(key: str, b: dict = b) -> float | None:
                     return None if b[key] is None else round((b[key] - b["t0"]) / 1000, 3)
 
-                rows.append({"question": q, "evidence_s": since("evidence"),
-                             "first_text_s": since("first_text"), "answer_s": since("final"),
-                             "refused": refused})
+                rows.append(
+                    {
+                        "question": q,
+                        "evidence_s": since("evidence"),
+                        "first_text_s": since("first_text"),
+                        "answer_s": since("final"),
+                        "refused": refused,
+                    }
+                )
                 ctx.close()
             browser.close()
     finally:

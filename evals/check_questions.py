@@ -27,6 +27,7 @@ Page rules (footer lines close page N; the text after the footer is page N+1):
 
 Exit status: 0 when there are no errors, 1 otherwise.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,8 +62,18 @@ REQUIRED = {
     "type": str,
 }
 ALLOWED_KEYS = set(REQUIRED) | {"page", "history", "also_evidence", "split"}
-TYPES = {"fact", "number", "table", "footnote", "list", "definition", "followup", "unanswerable",
-         "structured", "multihop"}
+TYPES = {
+    "fact",
+    "number",
+    "table",
+    "footnote",
+    "list",
+    "definition",
+    "followup",
+    "unanswerable",
+    "structured",
+    "multihop",
+}
 SPLITS = {"dev", "test"}
 # An optional set prefix: t- (the frozen general test set), st- (the structured set).
 ID_RE = re.compile(r"^(?:(?:t|st)-)?(en|ko|fu-en|fu-ko|un-en|un-ko)-(\d{3})$")
@@ -115,7 +126,7 @@ class Plan:
     def __init__(self, path: Path):
         self.path = path
         self.lines = path.read_text(encoding="utf-8").splitlines()
-        self.line_page: list[object] = []   # page label per line (None for footer lines)
+        self.line_page: list[object] = []  # page label per line (None for footer lines)
         self.footers: list[tuple[int, int]] = []  # (line index, page closed)
         self._parse()
         self.page_lines: dict[object, list[str]] = defaultdict(list)
@@ -135,8 +146,8 @@ class Plan:
         i = 0
         while i < n:
             line = lines[i]
-            closed = None   # page number closed by a footer starting at line i
-            span = 0        # number of lines forming the footer
+            closed = None  # page number closed by a footer starting at line i
+            span = 0  # number of lines forming the footer
             if current == FRONT and RE_FRONT_END.match(line):
                 labels[i] = None
                 current = 1
@@ -171,7 +182,9 @@ class Plan:
             labels[i] = current
             i += 1
         if current != BACK:
-            raise ValueError(f"{self.path}: page parsing ended on page {current}, expected the back cover")
+            raise ValueError(
+                f"{self.path}: page parsing ended on page {current}, expected the back cover"
+            )
         self.line_page = labels
 
     def pages_of(self, evidence: str) -> list[object]:
@@ -244,7 +257,9 @@ def check_line(obj: dict, plan: Plan, errors: list[str], warnings: list[str], wh
     qid, lang, qtype = obj["id"], obj["lang"], obj["type"]
     m = ID_RE.match(qid)
     if not m:
-        err(f"bad id {qid!r} (expected [t-|st-]en-NNN, ko-NNN, fu-en-NNN, fu-ko-NNN, un-en-NNN, un-ko-NNN)")
+        err(
+            f"bad id {qid!r} (expected [t-|st-]en-NNN, ko-NNN, fu-en-NNN, fu-ko-NNN, un-en-NNN, un-ko-NNN)"
+        )
         prefix = ""
     else:
         prefix = m.group(1)
@@ -278,16 +293,24 @@ def check_line(obj: dict, plan: Plan, errors: list[str], warnings: list[str], wh
         err("type 'followup' needs an fu- id")
     if isinstance(history, list):
         for j, turn in enumerate(history):
-            if not (isinstance(turn, dict) and set(turn) == {"role", "content"}
-                    and turn.get("role") in ("user", "assistant")
-                    and isinstance(turn.get("content"), str) and turn["content"].strip()):
+            if not (
+                isinstance(turn, dict)
+                and set(turn) == {"role", "content"}
+                and turn.get("role") in ("user", "assistant")
+                and isinstance(turn.get("content"), str)
+                and turn["content"].strip()
+            ):
                 err(f"history[{j}] must be {{'role': 'user'|'assistant', 'content': str}}")
         if history and history[0].get("role") != "user":
             err("history must start with a user turn")
 
     keys = obj["answer_keys"]
     for j, inner in enumerate(keys):
-        if not (isinstance(inner, list) and inner and all(isinstance(a, str) and a.strip() for a in inner)):
+        if not (
+            isinstance(inner, list)
+            and inner
+            and all(isinstance(a, str) and a.strip() for a in inner)
+        ):
             err(f"answer_keys[{j}] must be a non-empty list of non-empty strings")
     if len(keys) > 3 and qtype not in ("list", "structured", "multihop"):
         warn(f"{len(keys)} answer-key groups (keep to the essential fact)")
@@ -328,18 +351,30 @@ def check_line(obj: dict, plan: Plan, errors: list[str], warnings: list[str], wh
         return
     for j, alt in enumerate(obj.get("also_evidence", [])):
         # Another passage stating the same fact: same rules as the main evidence.
-        if not (isinstance(alt, dict) and set(alt) == {"evidence", "page"} and isinstance(alt["evidence"], str)
-                and isinstance(alt["page"], int)):
+        if not (
+            isinstance(alt, dict)
+            and set(alt) == {"evidence", "page"}
+            and isinstance(alt["evidence"], str)
+            and isinstance(alt["page"], int)
+        ):
             err(f"also_evidence[{j}] must be {{'evidence': str, 'page': int}}")
             continue
         alt_ev = norm(alt["evidence"])
         alt_pages = plan.pages_of(alt_ev) if alt_ev in plan.full_text else []
         if not 15 <= len(alt_ev) <= 120 or alt["page"] not in alt_pages:
-            err(f"also_evidence[{j}] not found on page {alt['page']} (pages {alt_pages}): {alt_ev!r}")
-    ev_text = expand_artifacts(ev + " " + " ".join(
-        norm(a["evidence"]) for a in obj.get("also_evidence", []) if isinstance(a, dict)))
-    also_pages = {a["page"] for a in obj.get("also_evidence", []) if isinstance(a, dict)
-                  and a.get("page") in plan.page_text}
+            err(
+                f"also_evidence[{j}] not found on page {alt['page']} (pages {alt_pages}): {alt_ev!r}"
+            )
+    ev_text = expand_artifacts(
+        ev
+        + " "
+        + " ".join(norm(a["evidence"]) for a in obj.get("also_evidence", []) if isinstance(a, dict))
+    )
+    also_pages = {
+        a["page"]
+        for a in obj.get("also_evidence", [])
+        if isinstance(a, dict) and a.get("page") in plan.page_text
+    }
     page_text = expand_artifacts(" ".join(plan.page_text[p] for p in [page, *sorted(also_pages)]))
     for j, inner in enumerate(keys):
         if not isinstance(inner, list):
@@ -371,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     n = 0
     for lineno, line in enumerate(raw.split("\n"), 1):
         if not line.strip():
-            if lineno != len(raw.split("\n")):   # a trailing newline is fine
+            if lineno != len(raw.split("\n")):  # a trailing newline is fine
                 errors.append(f"line {lineno}: blank line")
             continue
         where = f"line {lineno}"
@@ -394,14 +429,18 @@ def main(argv: list[str] | None = None) -> int:
         counts[(lang, "answerable" if obj.get("answerable") else "unanswerable")] += 1
         by_lang_type[str(lang)][str(qtype)] += 1
 
-    print(f"plan: {args.plan}: {len(plan.footers)} footers, pages 1..{LAST_PAGE}; "
-          f"page facts checked: " + ", ".join(f"{lbl}=p{pg}" for _, pg, lbl in PAGE_FACTS))
+    print(
+        f"plan: {args.plan}: {len(plan.footers)} footers, pages 1..{LAST_PAGE}; "
+        f"page facts checked: " + ", ".join(f"{lbl}=p{pg}" for _, pg, lbl in PAGE_FACTS)
+    )
     print(f"questions: {args.path}: {n} lines")
     for lang in sorted(by_lang_type):
         total = sum(by_lang_type[lang].values())
         detail = ", ".join(f"{t}={c}" for t, c in sorted(by_lang_type[lang].items()))
-        print(f"  {lang}: {total} ({counts[(lang, 'answerable')]} answerable, "
-              f"{counts[(lang, 'unanswerable')]} unanswerable) - {detail}")
+        print(
+            f"  {lang}: {total} ({counts[(lang, 'answerable')]} answerable, "
+            f"{counts[(lang, 'unanswerable')]} unanswerable) - {detail}"
+        )
     if args.verbose or len(warnings) <= 20:
         for w in warnings:
             print(f"WARN  {w}")

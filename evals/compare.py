@@ -14,8 +14,13 @@ def lower_is_better(metric: str) -> bool:
 
 
 def _run_info(run_dir: Path, metrics: dict) -> dict:
-    return {"dir": str(run_dir), **{k: metrics.get(k) for k in
-                                    ("run_id", "label", "mode", "profile", "questions", "created_at")}}
+    return {
+        "dir": str(run_dir),
+        **{
+            k: metrics.get(k)
+            for k in ("run_id", "label", "mode", "profile", "questions", "created_at")
+        },
+    }
 
 
 def _outcome(row: dict | None) -> dict:
@@ -25,9 +30,15 @@ def _outcome(row: dict | None) -> dict:
     out: dict = {}
     a = row.get("answer")
     if a:
-        out.update(answer=a.get("answer"), correct=bool(a.get("correct")), refused=bool(a.get("refused")),
-                   citations=[f"p.{c.get('page')}{'✓' if c.get('correct') else '✗'}"
-                              for c in a.get("citations") or []])
+        out.update(
+            answer=a.get("answer"),
+            correct=bool(a.get("correct")),
+            refused=bool(a.get("refused")),
+            citations=[
+                f"p.{c.get('page')}{'✓' if c.get('correct') else '✗'}"
+                for c in a.get("citations") or []
+            ],
+        )
     for m in RETRIEVERS:
         r = (row.get("retrieval") or {}).get(m)
         if r is not None:
@@ -45,16 +56,22 @@ def question_changes(ra: dict, rb: dict) -> list[str]:
     oa, ob = _outcome(ra), _outcome(rb)
     changes = []
     if "correct" in oa and "correct" in ob and oa["correct"] != ob["correct"]:
-        changes.append(f"answer {_mark(oa['correct'], 'correct', 'wrong')} → "
-                       f"{_mark(ob['correct'], 'correct', 'wrong')}")
+        changes.append(
+            f"answer {_mark(oa['correct'], 'correct', 'wrong')} → "
+            f"{_mark(ob['correct'], 'correct', 'wrong')}"
+        )
     if "refused" in oa and "refused" in ob and oa["refused"] != ob["refused"]:
-        changes.append(f"{_mark(oa['refused'], 'refused', 'answered')} → "
-                       f"{_mark(ob['refused'], 'refused', 'answered')}")
+        changes.append(
+            f"{_mark(oa['refused'], 'refused', 'answered')} → "
+            f"{_mark(ob['refused'], 'refused', 'answered')}"
+        )
     for m in RETRIEVERS:
         key = f"{m}_hit@5"
         if key in oa and key in ob and oa[key] != ob[key]:
-            changes.append(f"{m} hit@5 {_mark(oa[key], 'hit', 'miss')} → {_mark(ob[key], 'hit', 'miss')} "
-                           f"(rank {oa[f'{m}_rank'] or '-'} → {ob[f'{m}_rank'] or '-'})")
+            changes.append(
+                f"{m} hit@5 {_mark(oa[key], 'hit', 'miss')} → {_mark(ob[key], 'hit', 'miss')} "
+                f"(rank {oa[f'{m}_rank'] or '-'} → {ob[f'{m}_rank'] or '-'})"
+            )
     return changes
 
 
@@ -64,13 +81,18 @@ def compare_runs(a: Path, b: Path) -> dict:
     ma, rows_a = load_run(a)
     mb, rows_b = load_run(b)
     ha, hb = headline(ma), headline(mb)
-    deltas = {k: {"a": ha[k], "b": hb[k], "delta": round(hb[k] - ha[k], 6)}
-              for k in ha if k in hb}
+    deltas = {k: {"a": ha[k], "b": hb[k], "delta": round(hb[k] - ha[k], 6)} for k in ha if k in hb}
     by_a = {r["id"]: r for r in rows_a}
     by_b = {r["id"]: r for r in rows_b}
     changed = []
-    summary = {"answers_fixed": 0, "answers_broken": 0, "now_refused": 0, "now_answered": 0,
-               **{f"{m}_hit@5_gained": 0 for m in RETRIEVERS}, **{f"{m}_hit@5_lost": 0 for m in RETRIEVERS}}
+    summary = {
+        "answers_fixed": 0,
+        "answers_broken": 0,
+        "now_refused": 0,
+        "now_answered": 0,
+        **{f"{m}_hit@5_gained": 0 for m in RETRIEVERS},
+        **{f"{m}_hit@5_lost": 0 for m in RETRIEVERS},
+    }
     for qid, ra in by_a.items():
         rb = by_b.get(qid)
         if rb is None:
@@ -87,10 +109,20 @@ def compare_runs(a: Path, b: Path) -> dict:
             key = f"{m}_hit@5"
             if key in oa and key in ob and oa[key] != ob[key]:
                 summary[f"{key}_{'gained' if ob[key] else 'lost'}"] += 1
-        changed.append({"id": qid, "lang": ra.get("lang"), "type": ra.get("type"),
-                        "question": ra.get("question"), "changes": changes, "a": oa, "b": ob})
+        changed.append(
+            {
+                "id": qid,
+                "lang": ra.get("lang"),
+                "type": ra.get("type"),
+                "question": ra.get("question"),
+                "changes": changes,
+                "a": oa,
+                "b": ob,
+            }
+        )
     return {
-        "a": _run_info(a, ma), "b": _run_info(b, mb),
+        "a": _run_info(a, ma),
+        "b": _run_info(b, mb),
         "deltas": deltas,
         "only_in_a": sorted(k for k in ha if k not in hb),
         "only_in_b": sorted(k for k in hb if k not in ha),
@@ -115,12 +147,19 @@ def format_comparison(diff: dict, show_unchanged: bool = False, answer_chars: in
     a, b = diff["a"], diff["b"]
     note = []
     if diff.get("questions_only_in_a") or diff.get("questions_only_in_b"):
-        note = ["Note: the runs scored different question sets; their metrics are not strictly "
-                "comparable (questions scored in both are compared below).", ""]
-    lines = [f"A: {a['dir']}  ({a.get('label') or a.get('run_id')}, mode={a.get('mode') or '-'}, "
-             f"profile={a.get('profile')}, {a.get('questions')} questions)",
-             f"B: {b['dir']}  ({b.get('label') or b.get('run_id')}, mode={b.get('mode') or '-'}, "
-             f"profile={b.get('profile')}, {b.get('questions')} questions)", "", *note]
+        note = [
+            "Note: the runs scored different question sets; their metrics are not strictly "
+            "comparable (questions scored in both are compared below).",
+            "",
+        ]
+    lines = [
+        f"A: {a['dir']}  ({a.get('label') or a.get('run_id')}, mode={a.get('mode') or '-'}, "
+        f"profile={a.get('profile')}, {a.get('questions')} questions)",
+        f"B: {b['dir']}  ({b.get('label') or b.get('run_id')}, mode={b.get('mode') or '-'}, "
+        f"profile={b.get('profile')}, {b.get('questions')} questions)",
+        "",
+        *note,
+    ]
     # metrics.json order: retrieval (dense, bm25, hybrid × en, ko, all) before answers
     rows = [(k, d) for k, d in diff["deltas"].items() if show_unchanged or d["delta"] != 0]
     unchanged = sum(1 for d in diff["deltas"].values() if d["delta"] == 0)
@@ -131,25 +170,38 @@ def format_comparison(diff: dict, show_unchanged: bool = False, answer_chars: in
         for k, d in rows:
             better = d["delta"] < 0 if lower_is_better(k) else d["delta"] > 0
             flag = "" if d["delta"] == 0 else ("  better" if better else "  worse")
-            lines.append(f"{k:<{width}}  {_v(d['a']):>9}  {_v(d['b']):>9}  {d['delta']:>+9.4g}{flag}")
+            lines.append(
+                f"{k:<{width}}  {_v(d['a']):>9}  {_v(d['b']):>9}  {d['delta']:>+9.4g}{flag}"
+            )
     else:
         lines.append("No metric changed.")
     if not show_unchanged and unchanged:
         lines.append(f"({unchanged} metrics unchanged, not shown)")
     for side in ("only_in_a", "only_in_b"):
         if diff.get(side):
-            lines.append(f"metrics {side.replace('_', ' ')}: {len(diff[side])} "
-                         f"(e.g. {', '.join(diff[side][:4])})")
+            lines.append(
+                f"metrics {side.replace('_', ' ')}: {len(diff[side])} "
+                f"(e.g. {', '.join(diff[side][:4])})"
+            )
     s = diff["summary"]
-    lines += ["", "Outcome changes: " + ", ".join(f"{k.replace('_', ' ')}={v}" for k, v in s.items() if v)
-              if any(s.values()) else "Outcome changes: none"]
+    lines += [
+        "",
+        "Outcome changes: " + ", ".join(f"{k.replace('_', ' ')}={v}" for k, v in s.items() if v)
+        if any(s.values())
+        else "Outcome changes: none",
+    ]
     for side in ("questions_only_in_a", "questions_only_in_b"):
         ids = diff.get(side) or []
         if ids:
             more = f" … (+{len(ids) - 12} more)" if len(ids) > 12 else ""
-            lines.append(f"{len(ids)} questions only in {side[-1].upper()}: {', '.join(ids[:12])}{more}")
+            lines.append(
+                f"{len(ids)} questions only in {side[-1].upper()}: {', '.join(ids[:12])}{more}"
+            )
     for q in diff["changed"]:
-        lines += ["", f"{q['id']} [{q.get('lang')}/{q.get('type')}] {_short(q.get('question'), 100)}"]
+        lines += [
+            "",
+            f"{q['id']} [{q.get('lang')}/{q.get('type')}] {_short(q.get('question'), 100)}",
+        ]
         lines += [f"  * {c}" for c in q["changes"]]
         for side in ("a", "b"):
             o = q[side]

@@ -10,7 +10,7 @@ _MARKER = re.compile(r"(?<=[\uac00-\ud7a3.)\]])\d{1,2}(?=\s|$)")
 
 def _grams(text: str, n: int = 3) -> set[str]:
     s = re.sub(r"\s+", "", _MARKER.sub("", text))
-    return {s[i:i + n] for i in range(max(0, len(s) - n + 1))}
+    return {s[i : i + n] for i in range(max(0, len(s) - n + 1))}
 
 
 def evidence_overlap(evidence: str, passage: str) -> float:
@@ -25,18 +25,29 @@ def evidence_overlap(evidence: str, passage: str) -> float:
     return len(ev & _grams(passage)) / len(ev)
 
 
-def is_relevant(evidence: str, gold_page: int | None, text: str, page_start: int | None,
-                page_end: int | None, threshold: float = 0.6) -> bool:
+def is_relevant(
+    evidence: str,
+    gold_page: int | None,
+    text: str,
+    page_start: int | None,
+    page_end: int | None,
+    threshold: float = 0.6,
+) -> bool:
     """A passage is relevant when it holds most of the gold evidence (near its page)."""
     if not evidence:
         return False
     overlap = evidence_overlap(evidence, text)
-    on_page = gold_page is not None and page_start is not None and (
-        page_start - 1 <= gold_page <= (page_end or page_start) + 1)
+    on_page = (
+        gold_page is not None
+        and page_start is not None
+        and (page_start - 1 <= gold_page <= (page_end or page_start) + 1)
+    )
     return overlap >= 0.85 or (on_page and overlap >= threshold)
 
 
-def retrieval_scores(relevance: list[bool], ks: tuple[int, ...] = (1, 3, 5, 10)) -> dict[str, float]:
+def retrieval_scores(
+    relevance: list[bool], ks: tuple[int, ...] = (1, 3, 5, 10)
+) -> dict[str, float]:
     first = next((i for i, r in enumerate(relevance) if r), None)
     out = {f"hit@{k}": float(first is not None and first < k) for k in ks}
     out["mrr@10"] = 1.0 / (first + 1) if first is not None and first < 10 else 0.0
@@ -56,9 +67,14 @@ def key_present(alt: str, answer: str) -> bool:
         return False
     left = r"(?<![A-Za-z0-9])" if re.match(r"[A-Za-z0-9]", a) else ""
     right = r"(?![A-Za-z0-9])" if re.search(r"[A-Za-z0-9]$", a) else ""
-    if right and re.search(r"[a-z]$", a):  # a word key also matches its plural ("fiber" in "fibers")
+    if right and re.search(
+        r"[a-z]$", a
+    ):  # a word key also matches its plural ("fiber" in "fibers")
         right = r"(?:s|es)?" + right
-    return re.search(left + re.escape(a) + right, re.sub(r"\s+", " ", answer), re.IGNORECASE) is not None
+    return (
+        re.search(left + re.escape(a) + right, re.sub(r"\s+", " ", answer), re.IGNORECASE)
+        is not None
+    )
 
 
 def key_facts_matched(answer: str, keys: list[list[str]]) -> tuple[bool, list[list[str]]]:

@@ -155,8 +155,14 @@ def plot_hit_curves(metrics: dict) -> str | None:
             ys = [vals.get(f"hit@{k}") for k in KS]
             if any(y is None for y in ys):
                 continue
-            ax.plot(KS, ys, _STYLES[lang], marker=_MARKERS[lang], color=_COLORS.get(retriever),
-                    label=f"{retriever} · {lang} (n={vals['n']})")
+            ax.plot(
+                KS,
+                ys,
+                _STYLES[lang],
+                marker=_MARKERS[lang],
+                color=_COLORS.get(retriever),
+                label=f"{retriever} · {lang} (n={vals['n']})",
+            )
     ax.set_xticks(KS)
     ax.set_xlabel("k")
     ax.set_ylabel("hit@k")
@@ -205,7 +211,9 @@ def type_scores(rows: list[dict]) -> tuple[str, dict[str, dict[str, tuple[float,
         for lang in (r.get("lang") or "?", "all"):
             out.setdefault(t, {}).setdefault(lang, []).append(v)
     label = "answer accuracy" if use_answers else "hybrid hit@5"
-    return label, {t: {lang: (sum(v) / len(v), len(v)) for lang, v in d.items()} for t, d in out.items()}
+    return label, {
+        t: {lang: (sum(v) / len(v), len(v)) for lang, v in d.items()} for t, d in out.items()
+    }
 
 
 def plot_by_type(rows: list[dict]) -> str | None:
@@ -215,8 +223,11 @@ def plot_by_type(rows: list[dict]) -> str | None:
     plt = _pyplot()
     types = sorted(scores, key=lambda t: -scores[t]["all"][1])
     fig, ax = plt.subplots(figsize=(max(6.4, 0.9 * len(types) + 2), 3.8))
-    langs = [(lang, color) for lang, color in (("en", "#4c72b0"), ("ko", "#dd8452"))
-             if any(lang in scores[t] for t in types)]
+    langs = [
+        (lang, color)
+        for lang, color in (("en", "#4c72b0"), ("ko", "#dd8452"))
+        if any(lang in scores[t] for t in types)
+    ]
     width = 0.76 / max(1, len(langs))
     for j, (lang, color) in enumerate(langs):
         xs = [i + (j - (len(langs) - 1) / 2) * width for i in range(len(types))]
@@ -225,8 +236,13 @@ def plot_by_type(rows: list[dict]) -> str | None:
         bars = ax.bar(xs, ys, width, label=lang, color=color)
         for b, n in zip(bars, ns, strict=True):
             if n:
-                ax.annotate(f"n={n}", (b.get_x() + b.get_width() / 2, b.get_height()),
-                            ha="center", va="bottom", fontsize=7)
+                ax.annotate(
+                    f"n={n}",
+                    (b.get_x() + b.get_width() / 2, b.get_height()),
+                    ha="center",
+                    va="bottom",
+                    fontsize=7,
+                )
     ax.set_xticks(range(len(types)), types, rotation=20)
     ax.set_ylim(0, 1.12)
     ax.set_ylabel(label)
@@ -243,12 +259,17 @@ def retrieval_table(metrics: dict) -> str:
     retrieval = metrics.get("retrieval")
     head = "".join(f"<th>{esc(m)}</th>" for m in ["retriever", "lang", *RETRIEVAL_METRICS, "n"])
     if not retrieval:
-        return (f'<table class="num"><tr>{head}</tr><tr><td colspan="{len(RETRIEVAL_METRICS) + 3}" '
-                f'class="na">n/a — retrieval was not scored in this run</td></tr></table>')
+        return (
+            f'<table class="num"><tr>{head}</tr><tr><td colspan="{len(RETRIEVAL_METRICS) + 3}" '
+            f'class="na">n/a — retrieval was not scored in this run</td></tr></table>'
+        )
     body = []
     for retriever in RETRIEVERS:
-        for lang in [g for g in ("dev.en", "dev.ko", "dev", "test.en", "test.ko", "test")
-                     if g in (retrieval.get(retriever) or {})] or LANGS:
+        for lang in [
+            g
+            for g in ("dev.en", "dev.ko", "dev", "test.en", "test.ko", "test")
+            if g in (retrieval.get(retriever) or {})
+        ] or LANGS:
             vals = (retrieval.get(retriever) or {}).get(lang)
             if vals is None or vals.get("n") == 0:  # no question of this language: not measured
                 cells = "".join(f"<td>{NA}</td>" for _ in RETRIEVAL_METRICS) + f"<td>{NA}</td>"
@@ -263,7 +284,9 @@ def retrieval_table(metrics: dict) -> str:
 def answer_groups(metrics: dict) -> tuple[str, ...]:
     """The columns of the answers table: dev and test side by side when the run has splits."""
     answers = metrics.get("answers") or {}
-    split_cols = tuple(g for g in ("dev.en", "dev.ko", "dev", "test.en", "test.ko", "test") if g in answers)
+    split_cols = tuple(
+        g for g in ("dev.en", "dev.ko", "dev", "test.en", "test.ko", "test") if g in answers
+    )
     return split_cols or LANGS
 
 
@@ -272,20 +295,35 @@ def answers_table(metrics: dict) -> str:
     cols = answer_groups(metrics)
     head = "<tr><th>metric</th>" + "".join(f"<th>{esc(lang)}</th>" for lang in cols) + "</tr>"
     if not answers:
-        return (f'<table class="num">{head}<tr><td colspan="4" class="na">n/a — answers were not '
-                f"scored in this run (no --mode)</td></tr></table>")
-    answers = {lang: ({} if (v or {}).get("n") == 0 else v) if lang not in ("by_type", "steps") else v
-               for lang, v in answers.items()}  # no question of a language: n/a, not 0
-    body = ["<tr><td>questions</td>" + "".join(
-        f"<td>{fmt((answers.get(lang) or {}).get('n', 0), 'int')}</td>" for lang in cols) + "</tr>"]
+        return (
+            f'<table class="num">{head}<tr><td colspan="4" class="na">n/a — answers were not '
+            f"scored in this run (no --mode)</td></tr></table>"
+        )
+    answers = {
+        lang: ({} if (v or {}).get("n") == 0 else v) if lang not in ("by_type", "steps") else v
+        for lang, v in answers.items()
+    }  # no question of a language: n/a, not 0
+    body = [
+        "<tr><td>questions</td>"
+        + "".join(f"<td>{fmt((answers.get(lang) or {}).get('n', 0), 'int')}</td>" for lang in cols)
+        + "</tr>"
+    ]
     for key, label, kind in ANSWER_METRICS:
-        body.append(f"<tr><td>{esc(label)}</td>" + "".join(
-            f"<td>{fmt((answers.get(lang) or {}).get(key), kind)}</td>" for lang in cols) + "</tr>")
+        body.append(
+            f"<tr><td>{esc(label)}</td>"
+            + "".join(f"<td>{fmt((answers.get(lang) or {}).get(key), kind)}</td>" for lang in cols)
+            + "</tr>"
+        )
     for key, label in LATENCIES:
         for p in ("p50", "p95"):
-            body.append(f"<tr><td>Latency {esc(label)} {p}</td>" + "".join(
-                f"<td>{fmt((((answers.get(lang) or {}).get('latency') or {}).get(key) or {}).get(p), 's')}</td>"
-                for lang in cols) + "</tr>")
+            body.append(
+                f"<tr><td>Latency {esc(label)} {p}</td>"
+                + "".join(
+                    f"<td>{fmt((((answers.get(lang) or {}).get('latency') or {}).get(key) or {}).get(p), 's')}</td>"
+                    for lang in cols
+                )
+                + "</tr>"
+            )
     return f'<table class="num">{head}{"".join(body)}</table>'
 
 
@@ -298,7 +336,10 @@ def by_type_table(rows: list[dict]) -> str:
     for t in sorted(scores, key=lambda t: -scores[t]["all"][1]):
         cells = "".join(
             f"<td>{fmt(scores[t][lang][0], 'pct')} <span class='n'>({scores[t][lang][1]})</span></td>"
-            if lang in scores[t] else f"<td>{NA}</td>" for lang in LANGS)
+            if lang in scores[t]
+            else f"<td>{NA}</td>"
+            for lang in LANGS
+        )
         body.append(f"<tr><td>{esc(t)}</td>{cells}</tr>")
     return f'<p class="note">{esc(label)} (n)</p><table class="num">{head}{"".join(body)}</table>'
 
@@ -315,8 +356,11 @@ def split_type_table(metrics: dict) -> str:
         cells = []
         for split in ("dev", "test"):
             v = by_type.get(f"{split}.{t}")
-            cells.append(f"<td>{fmt(v['accuracy'], 'pct')} <span class='n'>({v['correct']}/{v['n']})</span></td>"
-                         if v else f"<td>{NA}</td>")
+            cells.append(
+                f"<td>{fmt(v['accuracy'], 'pct')} <span class='n'>({v['correct']}/{v['n']})</span></td>"
+                if v
+                else f"<td>{NA}</td>"
+            )
         body.append(f"<tr><td>{esc(t)}</td>{''.join(cells)}</tr>")
     return f'<table class="num">{head}{"".join(body)}</table>'
 
@@ -330,43 +374,75 @@ def steps_table(metrics: dict) -> str:
     type_cols = sorted(g for g in steps if ".type=" in g)
     codes = sorted({c for g in [*cols, *type_cols] for c in steps[g]})
     head = "<tr><th>decision</th>" + "".join(f"<th>{esc(g)}</th>" for g in cols) + "</tr>"
-    body = ["<tr><td>" + esc(c) + "</td>" + "".join(f"<td>{steps[g].get(c, 0)}</td>" for g in cols) + "</tr>"
-            for c in codes]
-    head2 = "<tr><th>decision</th>" + "".join(f"<th>{esc(g.replace('.type=', ' '))}</th>" for g in type_cols) + "</tr>"
-    body2 = ["<tr><td>" + esc(c) + "</td>" + "".join(f"<td>{steps[g].get(c, 0) or ''}</td>" for g in type_cols)
-             + "</tr>" for c in codes]
-    return (f'<table class="num">{head}{"".join(body)}</table><p class="note">per split and question type</p>'
-            f'<div style="overflow-x:auto"><table class="num">{head2}{"".join(body2)}</table></div>')
+    body = [
+        "<tr><td>"
+        + esc(c)
+        + "</td>"
+        + "".join(f"<td>{steps[g].get(c, 0)}</td>" for g in cols)
+        + "</tr>"
+        for c in codes
+    ]
+    head2 = (
+        "<tr><th>decision</th>"
+        + "".join(f"<th>{esc(g.replace('.type=', ' '))}</th>" for g in type_cols)
+        + "</tr>"
+    )
+    body2 = [
+        "<tr><td>"
+        + esc(c)
+        + "</td>"
+        + "".join(f"<td>{steps[g].get(c, 0) or ''}</td>" for g in type_cols)
+        + "</tr>"
+        for c in codes
+    ]
+    return (
+        f'<table class="num">{head}{"".join(body)}</table><p class="note">per split and question type</p>'
+        f'<div style="overflow-x:auto"><table class="num">{head2}{"".join(body2)}</table></div>'
+    )
 
 
 def ablation_table(ablation: dict | None) -> str:
     """Per switchable decision: how often it fired and what switching it off did to accuracy."""
     if not ablation:
-        return '<p class="na">n/a — no ablation run beside this report (`assistant eval ablate`)</p>'
-    head = ("<tr><th>switched off</th><th>fired (test)</th><th>test accuracy</th><th>Δ test</th>"
-            "<th>dev accuracy</th><th>Δ dev</th><th>test refusal acc.</th></tr>")
+        return (
+            '<p class="na">n/a — no ablation run beside this report (`assistant eval ablate`)</p>'
+        )
+    head = (
+        "<tr><th>switched off</th><th>fired (test)</th><th>test accuracy</th><th>Δ test</th>"
+        "<th>dev accuracy</th><th>Δ dev</th><th>test refusal acc.</th></tr>"
+    )
     body = []
     base = ablation.get("baseline") or {}
     for name, r in (ablation.get("steps") or {}).items():
-        d_test = None if r.get("test") is None or base.get("test") is None else r["test"] - base["test"]
+        d_test = (
+            None if r.get("test") is None or base.get("test") is None else r["test"] - base["test"]
+        )
         d_dev = None if r.get("dev") is None or base.get("dev") is None else r["dev"] - base["dev"]
-        body.append(f"<tr><td>{esc(name)}</td><td>{fmt(r.get('fired_test'), 'int')}</td><td>{fmt(r.get('test'), 'pct')}</td>"
-                    f"<td>{fmt(d_test, 'pct')}</td><td>{fmt(r.get('dev'), 'pct')}</td><td>{fmt(d_dev, 'pct')}</td>"
-                    f"<td>{fmt(r.get('test_refusal'), 'pct')}</td></tr>")
-    note = (f'<p class="note">mode {esc(ablation.get("mode"))}; baseline: test {fmt(base.get("test"), "pct")}, '
-            f'dev {fmt(base.get("dev"), "pct")}. A negative Δ means the decision earns its keep.</p>')
+        body.append(
+            f"<tr><td>{esc(name)}</td><td>{fmt(r.get('fired_test'), 'int')}</td><td>{fmt(r.get('test'), 'pct')}</td>"
+            f"<td>{fmt(d_test, 'pct')}</td><td>{fmt(r.get('dev'), 'pct')}</td><td>{fmt(d_dev, 'pct')}</td>"
+            f"<td>{fmt(r.get('test_refusal'), 'pct')}</td></tr>"
+        )
+    note = (
+        f'<p class="note">mode {esc(ablation.get("mode"))}; baseline: test {fmt(base.get("test"), "pct")}, '
+        f"dev {fmt(base.get('dev'), 'pct')}. A negative Δ means the decision earns its keep.</p>"
+    )
     return note + f'<table class="num">{head}{"".join(body)}</table>'
 
 
 def verifier_table(verifier: dict | None) -> str:
     if not verifier:
-        return '<p class="na">n/a — no verifier run beside this report (`assistant eval verifier`)</p>'
+        return (
+            '<p class="na">n/a — no verifier run beside this report (`assistant eval verifier`)</p>'
+        )
     rows = []
     for name in ("configured_scores", "calibrated_scores"):
         for g, sc in (verifier.get(name) or {}).items():
-            rows.append(f"<tr><td>{esc(name.split('_')[0])}</td><td>{esc(g)}</td><td>{fmt(sc.get('n'), 'int')}</td>"
-                        f"<td>{fmt(sc.get('verified'), 'int')}</td><td>{fmt(sc.get('precision'), 'pct')}</td>"
-                        f"<td>{fmt(sc.get('recall'), 'pct')}</td></tr>")
+            rows.append(
+                f"<tr><td>{esc(name.split('_')[0])}</td><td>{esc(g)}</td><td>{fmt(sc.get('n'), 'int')}</td>"
+                f"<td>{fmt(sc.get('verified'), 'int')}</td><td>{fmt(sc.get('precision'), 'pct')}</td>"
+                f"<td>{fmt(sc.get('recall'), 'pct')}</td></tr>"
+            )
     head = "<tr><th>thresholds</th><th>pairs</th><th>n</th><th>verified</th><th>precision</th><th>recall</th></tr>"
     th = esc(json.dumps(verifier.get("configured"), ensure_ascii=False))
     return f'<p class="note">configured thresholds {th}</p><table class="num">{head}{"".join(rows)}</table>'
@@ -382,22 +458,34 @@ def _flatten(d: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 
 def settings_block(metrics: dict) -> str:
-    top = [("run id", metrics.get("run_id")), ("label", metrics.get("label") or "—"),
-           ("created", metrics.get("created_at")), ("profile", metrics.get("profile")),
-           ("answer mode", metrics.get("mode") or "— (retrieval only)"),
-           ("questions", metrics.get("questions")), ("run seconds", metrics.get("seconds"))]
+    top = [
+        ("run id", metrics.get("run_id")),
+        ("label", metrics.get("label") or "—"),
+        ("created", metrics.get("created_at")),
+        ("profile", metrics.get("profile")),
+        ("answer mode", metrics.get("mode") or "— (retrieval only)"),
+        ("questions", metrics.get("questions")),
+        ("run seconds", metrics.get("seconds")),
+    ]
     st = metrics.get("settings") or {}
     models = [("embedding model", st.get("embedding")), ("LLM", st.get("llm") or "—")]
     machine = [(f"machine.{k}", v) for k, v in (metrics.get("machine") or {}).items()]
-    rest = [(k, v) for sect in ("retrieval", "answer", "chunking") for k, v in
-            _flatten(st.get(sect) or {}, sect)]
+    rest = [
+        (k, v)
+        for sect in ("retrieval", "answer", "chunking")
+        for k, v in _flatten(st.get(sect) or {}, sect)
+    ]
 
     def rows(items: list[tuple[str, Any]]) -> str:
-        return "".join(f"<tr><th>{esc(k)}</th><td>{esc(json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v)}</td></tr>"
-                       for k, v in items)
+        return "".join(
+            f"<tr><th>{esc(k)}</th><td>{esc(json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v)}</td></tr>"
+            for k, v in items
+        )
 
-    return (f'<div class="settings"><table class="kv">{rows(top + models + machine)}</table>'
-            f'<table class="kv">{rows(rest) or "<tr><td>n/a</td></tr>"}</table></div>')
+    return (
+        f'<div class="settings"><table class="kv">{rows(top + models + machine)}</table>'
+        f'<table class="kv">{rows(rest) or "<tr><td>n/a</td></tr>"}</table></div>'
+    )
 
 
 def _rank(r: dict | None) -> str:
@@ -419,9 +507,12 @@ def failures(row: dict, main: str = "hybrid") -> list[str]:
             if a.get("false_refusal"):
                 out.append("false refusal")
             elif a.get("missed_keys"):
-                out.append("missed keys: " + "; ".join(" | ".join(alts) for alts in a["missed_keys"]))
-            if not a.get("refused") and not a.get("cited_correct_passage", any(
-                    c.get("correct") for c in a.get("citations") or [])):
+                out.append(
+                    "missed keys: " + "; ".join(" | ".join(alts) for alts in a["missed_keys"])
+                )
+            if not a.get("refused") and not a.get(
+                "cited_correct_passage", any(c.get("correct") for c in a.get("citations") or [])
+            ):
                 out.append("no correct citation")
         elif not a.get("refused"):
             out.append("answered an unanswerable question")
@@ -447,8 +538,10 @@ def _citations_cell(a: dict | None) -> str:
         ver = c.get("support") or ("verified" if c.get("verified") else "unverified")
         items.append(
             f'<li class="{"good" if c.get("correct") else "bad"}"><b>[{esc(c.get("n"))}]</b> '
-            f'p.{esc(c.get("page"))} · {esc(c.get("section"))} · {esc(ver)} · correct {ok}'
-            + (f'<div class="quote">{esc(c.get("quote"))}</div>' if c.get("quote") else "") + "</li>")
+            f"p.{esc(c.get('page'))} · {esc(c.get('section'))} · {esc(ver)} · correct {ok}"
+            + (f'<div class="quote">{esc(c.get("quote"))}</div>' if c.get("quote") else "")
+            + "</li>"
+        )
     return f'<ul class="cites">{"".join(items)}</ul>'
 
 
@@ -458,9 +551,11 @@ def _trace_cell(a: dict | None) -> str:
 
 
 def question_table(rows: list[dict], main: str = "hybrid") -> str:
-    head = ("<tr><th>id</th><th>split</th><th>lang</th><th>type</th><th>question</th><th>answer</th>"
-            "<th>citations (page · section · verified · correct)</th><th class=\"rank\">first relevant "
-            "rank<br>dense/bm25/hybrid</th><th>what failed</th></tr>")
+    head = (
+        "<tr><th>id</th><th>split</th><th>lang</th><th>type</th><th>question</th><th>answer</th>"
+        '<th>citations (page · section · verified · correct)</th><th class="rank">first relevant '
+        "rank<br>dense/bm25/hybrid</th><th>what failed</th></tr>"
+    )
     body = []
     for r in rows:
         a = r.get("answer")
@@ -472,17 +567,22 @@ def question_table(rows: list[dict], main: str = "hybrid") -> str:
         else:
             tag = '<span class="tag">refused</span> ' if a.get("refused") else ""
             answer = tag + esc(a.get("answer"))
-        fail_html = ("<ul>" + "".join(f"<li>{esc(f)}</li>" for f in fails) + "</ul>") if fails else "—"
+        fail_html = (
+            ("<ul>" + "".join(f"<li>{esc(f)}</li>" for f in fails) + "</ul>") if fails else "—"
+        )
         cls = "fail" if fails else "ok"
         body.append(
             f'<tr class="{cls}"><td>{esc(r.get("id"))}</td><td>{esc(r.get("split", "dev"))}</td>'
-            f'<td>{esc(r.get("lang"))}</td>'
-            f'<td>{esc(r.get("type"))}</td><td>{esc(r.get("question"))}</td>'
+            f"<td>{esc(r.get('lang'))}</td>"
+            f"<td>{esc(r.get('type'))}</td><td>{esc(r.get('question'))}</td>"
             f'<td class="ans">{answer}{_trace_cell(a)}</td><td>{_citations_cell(a)}</td><td>{esc(ranks)}</td>'
-            f'<td class="why">{fail_html}</td></tr>')
+            f'<td class="why">{fail_html}</td></tr>'
+        )
     n_fail = sum(1 for r in rows if failures(r, main))
-    toggle = ('<input type="checkbox" id="only-fail"><label for="only-fail"> show only questions '
-              f"with a failure ({n_fail} of {len(rows)})</label>")
+    toggle = (
+        '<input type="checkbox" id="only-fail"><label for="only-fail"> show only questions '
+        f"with a failure ({n_fail} of {len(rows)})</label>"
+    )
     return f'{toggle}<table class="qs">{head}{"".join(body)}</table>'
 
 
@@ -507,30 +607,43 @@ def main_retriever(metrics: dict) -> str:
     return mode if mode in RETRIEVERS else "hybrid"
 
 
-def render_report(metrics: dict, rows: list[dict], ablation: dict | None = None,
-                  verifier: dict | None = None) -> str:
+def render_report(
+    metrics: dict, rows: list[dict], ablation: dict | None = None, verifier: dict | None = None
+) -> str:
     title = f"Eval report — {metrics.get('label') or metrics.get('run_id') or 'run'}"
-    plots = "".join([
-        _img(plot_hit_curves(metrics), "hit@k curves (retrieval)"),
-        _img(plot_latency(rows), "latency distribution (answers)"),
-        _img(plot_by_type(rows), "accuracy by question type"),
-    ])
+    plots = "".join(
+        [
+            _img(plot_hit_curves(metrics), "hit@k curves (retrieval)"),
+            _img(plot_latency(rows), "latency distribution (answers)"),
+            _img(plot_by_type(rows), "accuracy by question type"),
+        ]
+    )
     parts = [
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{esc(title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{esc(title)}</h1>",
         f'<p class="note">{esc(metrics.get("questions"))} questions · mode {esc(metrics.get("mode") or "retrieval only")}'
         f" · profile {esc(metrics.get('profile'))} · {esc(metrics.get('created_at'))}</p>",
-        "<h2>Retrieval</h2>", retrieval_table(metrics),
-        "<h2>Answers</h2>", answers_table(metrics),
-        "<h2>Plots</h2>", f'<div class="plots">{plots}</div>',
-        "<h2>By question type</h2>", split_type_table(metrics) or by_type_table(rows) or '<p class="na">n/a</p>',
-        "<h2>Pipeline decisions (trace codes)</h2>", steps_table(metrics),
-        "<h2>Ablation</h2>", ablation_table(ablation),
-        "<h2>Claim verifier (labelled pairs)</h2>", verifier_table(verifier),
-        "<h2>Settings</h2>", settings_block(metrics),
-        "<h2>Questions</h2>", question_table(rows, main_retriever(metrics)),
+        "<h2>Retrieval</h2>",
+        retrieval_table(metrics),
+        "<h2>Answers</h2>",
+        answers_table(metrics),
+        "<h2>Plots</h2>",
+        f'<div class="plots">{plots}</div>',
+        "<h2>By question type</h2>",
+        split_type_table(metrics) or by_type_table(rows) or '<p class="na">n/a</p>',
+        "<h2>Pipeline decisions (trace codes)</h2>",
+        steps_table(metrics),
+        "<h2>Ablation</h2>",
+        ablation_table(ablation),
+        "<h2>Claim verifier (labelled pairs)</h2>",
+        verifier_table(verifier),
+        "<h2>Settings</h2>",
+        settings_block(metrics),
+        "<h2>Questions</h2>",
+        question_table(rows, main_retriever(metrics)),
         "</body></html>",
     ]
     return "\n".join(parts)
@@ -546,7 +659,9 @@ def write_report(run_dir: Path) -> Path:
         extra[name] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
     out = run_dir / "report.html"
     tmp = run_dir / "report.html.tmp"
-    tmp.write_text(render_report(metrics, rows, extra["ablation"], extra["verifier"]), encoding="utf-8")
+    tmp.write_text(
+        render_report(metrics, rows, extra["ablation"], extra["verifier"]), encoding="utf-8"
+    )
     tmp.replace(out)
     return out
 
@@ -566,11 +681,25 @@ def plot_scale(result: dict) -> str | None:
             continue
         xs = [r["chunks"] for r in rows]
         for key, color in (("dense_s", "#1f77b4"), ("bm25_s", "#ff7f0e"), ("fused_s", "#2ca02c")):
-            axes[0].plot(xs, [1000 * r[key]["p50"] for r in rows], style, marker="o", color=color,
-                         label=f"{key[:-2]} p50 · {mode}")
-        axes[1].plot(xs, [r["rss_mb"] for r in rows], style, marker="s", label=f"worker RSS · {mode}")
+            axes[0].plot(
+                xs,
+                [1000 * r[key]["p50"] for r in rows],
+                style,
+                marker="o",
+                color=color,
+                label=f"{key[:-2]} p50 · {mode}",
+            )
+        axes[1].plot(
+            xs, [r["rss_mb"] for r in rows], style, marker="s", label=f"worker RSS · {mode}"
+        )
         if mode == "server":
-            axes[1].plot(xs, [r.get("server_rss_mb") or 0 for r in rows], ":", marker="^", label="chroma server RSS")
+            axes[1].plot(
+                xs,
+                [r.get("server_rss_mb") or 0 for r in rows],
+                ":",
+                marker="^",
+                label="chroma server RSS",
+            )
     for ax, ylabel in ((axes[0], "ms"), (axes[1], "MB")):
         ax.set_xscale("log")
         ax.set_xlabel("chunks")
@@ -584,23 +713,30 @@ def plot_scale(result: dict) -> str | None:
 
 def write_scale_report(out_dir: Path) -> Path:
     result = json.loads((Path(out_dir) / "scale.json").read_text(encoding="utf-8"))
-    head = ("<tr><th>chunks</th><th>mode</th><th>build (Chroma / BM25)</th><th>open</th><th>dense p50/p95</th>"
-            "<th>BM25 p50/p95</th><th>fused p50/p95</th><th>worker RSS</th><th>server RSS</th>"
-            "<th>recall@10 vs exact (min)</th></tr>")
+    head = (
+        "<tr><th>chunks</th><th>mode</th><th>build (Chroma / BM25)</th><th>open</th><th>dense p50/p95</th>"
+        "<th>BM25 p50/p95</th><th>fused p50/p95</th><th>worker RSS</th><th>server RSS</th>"
+        "<th>recall@10 vs exact (min)</th></tr>"
+    )
     rows = []
+
     def lat(r: dict, k: str) -> str:
         return f"{1000 * r[k]['p50']:.1f} / {1000 * r[k]['p95']:.1f} ms"
 
     for r in result.get("runs") or []:
-        rows.append(f"<tr><td>{r['chunks']}</td><td>{esc(r['mode'])}</td><td>{r['build']['chroma_s']} s / "
-                    f"{r['build']['bm25_s']} s</td><td>{r['open_s']} s</td><td>{lat(r, 'dense_s')}</td><td>{lat(r, 'bm25_s')}</td>"
-                    f"<td>{lat(r, 'fused_s')}</td><td>{r['rss_mb']} MB</td><td>{r.get('server_rss_mb', NA)}</td>"
-                    f"<td>{r['recall@10_vs_exact']} ({r['recall@10_min']})</td></tr>")
-    page = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Retrieval at scale</title>"
-            f"<style>{CSS}</style></head><body><h1>Retrieval at scale</h1>"
-            f"<p class=\"note\">{esc(result.get('vectors'))}; {esc(result.get('texts'))}; {esc(result.get('queries'))}; "
-            f"HNSW {esc(json.dumps(result.get('hnsw')))}</p><table class=\"num\">{head}{''.join(rows)}</table>"
-            f"{_img(plot_scale(result), 'latency and memory by corpus size')}</body></html>")
+        rows.append(
+            f"<tr><td>{r['chunks']}</td><td>{esc(r['mode'])}</td><td>{r['build']['chroma_s']} s / "
+            f"{r['build']['bm25_s']} s</td><td>{r['open_s']} s</td><td>{lat(r, 'dense_s')}</td><td>{lat(r, 'bm25_s')}</td>"
+            f"<td>{lat(r, 'fused_s')}</td><td>{r['rss_mb']} MB</td><td>{r.get('server_rss_mb', NA)}</td>"
+            f"<td>{r['recall@10_vs_exact']} ({r['recall@10_min']})</td></tr>"
+        )
+    page = (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Retrieval at scale</title>'
+        f"<style>{CSS}</style></head><body><h1>Retrieval at scale</h1>"
+        f'<p class="note">{esc(result.get("vectors"))}; {esc(result.get("texts"))}; {esc(result.get("queries"))}; '
+        f'HNSW {esc(json.dumps(result.get("hnsw")))}</p><table class="num">{head}{"".join(rows)}</table>'
+        f"{_img(plot_scale(result), 'latency and memory by corpus size')}</body></html>"
+    )
     out = Path(out_dir) / "scale.html"
     out.write_text(page, encoding="utf-8")
     return out

@@ -53,33 +53,45 @@ def groups(rows: list[dict]) -> dict[str, list[dict]]:
 def _group(rows: list[dict], key: str, metrics: list[str]) -> dict:
     out: dict[str, dict] = {}
     for name, sel in groups(rows).items():
-        out[name] = {m: _maybe(mean, [r[key][m] for r in sel if r.get(key) and r[key].get(m) is not None])
-                     for m in metrics}
+        out[name] = {
+            m: _maybe(mean, [r[key][m] for r in sel if r.get(key) and r[key].get(m) is not None])
+            for m in metrics
+        }
         out[name]["n"] = len(sel)
     return out
 
 
-def score_retrieval(services, questions: list[EvalQuestion], progress: bool = True) -> tuple[dict, list[dict]]:
+def score_retrieval(
+    services, questions: list[EvalQuestion], progress: bool = True
+) -> tuple[dict, list[dict]]:
     retriever = services.retriever
     settings = services.settings
     rows = []
     answerable = [q for q in questions if q.answerable and q.evidence]
     for q in tqdm(answerable, desc="retrieval", disable=not progress):
-        query = query_for(build_frame(q.question, q.history, settings.answer.default_lang), top_k=10)
+        query = query_for(
+            build_frame(q.question, q.history, settings.answer.default_lang), top_k=10
+        )
         qvec = retriever.embed_query(query)
         row: dict = {"id": q.id, "split": q.split, "lang": q.lang, "type": q.type}
         tops: dict[str, list[str]] = {}
         for mode in (*RETRIEVERS, *EXACT):
             hits = retriever.search(query, mode=mode, qvec=qvec)
             tops[mode] = [h.chunk_id for h in hits]
-            rel = [any(is_relevant(ev, page, h.text, h.page_start, h.page_end) for ev, page in q.golds())
-                   for h in hits]
+            rel = [
+                any(
+                    is_relevant(ev, page, h.text, h.page_start, h.page_end)
+                    for ev, page in q.golds()
+                )
+                for h in hits
+            ]
             row[mode] = retrieval_scores(rel, KS)
             row[mode]["first_relevant"] = next((i + 1 for i, r in enumerate(rel) if r), None)
             row[mode]["top"] = [h.chunk_id for h in hits[:5]]
         # Chroma against exact search: how much of exact search's top 10 Chroma's top 10 holds.
-        row["dense"]["recall@10_vs_exact"] = len(set(tops["dense"][:10]) & set(tops["dense_exact"][:10])) / \
-            max(1, len(tops["dense_exact"][:10]))
+        row["dense"]["recall@10_vs_exact"] = len(
+            set(tops["dense"][:10]) & set(tops["dense_exact"][:10])
+        ) / max(1, len(tops["dense_exact"][:10]))
         rows.append(row)
     names = [f"hit@{k}" for k in KS] + ["mrr@10", "ndcg@10"]
     summary = {mode: _group(rows, mode, names) for mode in (*RETRIEVERS, *EXACT)}
@@ -103,38 +115,62 @@ def answer_language(text: str) -> str:
 
 
 def score_answer(q: EvalQuestion, ans) -> dict:  # noqa: ANN001
-    correct_keys, missed = key_facts_matched(ans.answer, q.answer_keys) if q.answerable else (False, [])
+    correct_keys, missed = (
+        key_facts_matched(ans.answer, q.answer_keys) if q.answerable else (False, [])
+    )
     cites = ans.citations
 
     def cites_gold(c, golds: list[tuple[str, int | None]]) -> bool:  # noqa: ANN001
-        return any(is_relevant(ev, page, c.passage, c.page, c.page_end) or (page is not None and c.page == page)
-                   for ev, page in golds)
+        return any(
+            is_relevant(ev, page, c.passage, c.page, c.page_end)
+            or (page is not None and c.page == page)
+            for ev, page in golds
+        )
 
     cite_ok = [bool(q.evidence) and cites_gold(c, q.golds()) for c in cites]
     # Strict: only the main gold passage counts (for comparison with runs before also_evidence).
     cite_ok_strict = [bool(q.evidence) and cites_gold(c, q.golds()[:1]) for c in cites]
     return {
-        "id": q.id, "split": q.split, "lang": q.lang, "type": q.type, "answerable": q.answerable,
-        "question": q.question, "answer": ans.answer, "refused": ans.refused,
+        "id": q.id,
+        "split": q.split,
+        "lang": q.lang,
+        "type": q.type,
+        "answerable": q.answerable,
+        "question": q.question,
+        "answer": ans.answer,
+        "refused": ans.refused,
         "correct": (correct_keys and not ans.refused) if q.answerable else ans.refused,
         "missed_keys": missed,
         "false_refusal": q.answerable and ans.refused,
         "language_ok": answer_language(ans.answer) == q.lang,
-        "citations": [{"n": c.n, "page": c.page, "section": c.section, "verified": c.verified,
-                       "support": getattr(c, "support", "verified" if c.verified else "unverified"),
-                       "correct": ok, "quote": c.quote[:300]} for c, ok in zip(cites, cite_ok, strict=True)],
-        "citation_correct": sum(cite_ok), "citation_correct_strict": sum(cite_ok_strict),
+        "citations": [
+            {
+                "n": c.n,
+                "page": c.page,
+                "section": c.section,
+                "verified": c.verified,
+                "support": getattr(c, "support", "verified" if c.verified else "unverified"),
+                "correct": ok,
+                "quote": c.quote[:300],
+            }
+            for c, ok in zip(cites, cite_ok, strict=True)
+        ],
+        "citation_correct": sum(cite_ok),
+        "citation_correct_strict": sum(cite_ok_strict),
         "citation_total": len(cites),
         "cited_correct_passage": any(cite_ok),
         "verified": sum(1 for c in cites if c.verified),
-        "verified_correct": sum(1 for c, ok in zip(cites, cite_ok, strict=True) if c.verified and ok),
+        "verified_correct": sum(
+            1 for c, ok in zip(cites, cite_ok, strict=True) if c.verified and ok
+        ),
         "unresolved_markers": ans.support.unresolved_markers,
         "has_markers": bool(_LABEL.search(ans.answer)),
         "support": ans.support.model_dump(),
         "trace": [d.model_dump() for d in getattr(ans, "trace", [])],
         "codes": sorted({d.code for d in getattr(ans, "trace", [])}),
         "llm_calls": ans.support.model_dump().get("llm_calls", 0),
-        "retrieve_s": ans.timings.retrieve_s, "first_token_s": ans.timings.first_token_s,
+        "retrieve_s": ans.timings.retrieve_s,
+        "first_token_s": ans.timings.first_token_s,
         "total_s": ans.timings.total_s,
     }
 
@@ -149,20 +185,36 @@ def _answer_metrics(sel: list[dict]) -> dict:
         "refusal_accuracy": round(mean([float(r["refused"]) for r in un]), 4) if un else None,
         "false_refusals": sum(1 for r in ans if r["refused"]),
         "language_match": _maybe(mean, [float(r["language_ok"]) for r in sel]),
-        "citation_precision": round(sum(r["citation_correct"] for r in ans) / total_c, 4) if total_c else None,
-        "citation_precision_strict": round(sum(r.get("citation_correct_strict", r["citation_correct"])
-                                               for r in ans) / total_c, 4) if total_c else None,
-        "citation_recall": _maybe(mean, [float(r["cited_correct_passage"]) for r in ans if not r["refused"]]),
-        "verified_share": round(sum(r["verified"] for r in sel) / max(1, sum(r["citation_total"] for r in sel)), 4),
+        "citation_precision": round(sum(r["citation_correct"] for r in ans) / total_c, 4)
+        if total_c
+        else None,
+        "citation_precision_strict": round(
+            sum(r.get("citation_correct_strict", r["citation_correct"]) for r in ans) / total_c, 4
+        )
+        if total_c
+        else None,
+        "citation_recall": _maybe(
+            mean, [float(r["cited_correct_passage"]) for r in ans if not r["refused"]]
+        ),
+        "verified_share": round(
+            sum(r["verified"] for r in sel) / max(1, sum(r["citation_total"] for r in sel)), 4
+        ),
         # Of the citations marked verified, the share that cite a gold passage of the question.
-        "verified_precision": round(sum(r.get("verified_correct", 0) for r in ans) /
-                                    max(1, sum(r["verified"] for r in ans)), 4) if any(r["verified"] for r in ans) else None,
+        "verified_precision": round(
+            sum(r.get("verified_correct", 0) for r in ans)
+            / max(1, sum(r["verified"] for r in ans)),
+            4,
+        )
+        if any(r["verified"] for r in ans)
+        else None,
         "unresolved_markers": sum(r["unresolved_markers"] for r in sel),
         "answers_with_markers": sum(1 for r in ans if r["has_markers"]),
         "llm_calls_max": max((r.get("llm_calls", 0) for r in sel), default=0),
         "latency": {
-            name: {"p50": _round(percentile([r[name] for r in sel if r[name] is not None], 0.5)),
-                   "p95": _round(percentile([r[name] for r in sel if r[name] is not None], 0.95))}
+            name: {
+                "p50": _round(percentile([r[name] for r in sel if r[name] is not None], 0.5)),
+                "p95": _round(percentile([r[name] for r in sel if r[name] is not None], 0.95)),
+            }
             for name in ("retrieve_s", "first_token_s", "total_s")
         },
     }
@@ -177,8 +229,9 @@ def step_counts(rows: list[dict]) -> dict:
         for key in ("type", "lang"):
             for value in sorted({r[key] for r in rows if r.get("split", "dev") == split}):
                 sel = [r for r in rows if r.get("split", "dev") == split and r[key] == value]
-                out[f"{split}.{key}={value}"] = dict(sorted(Counter(c for r in sel for c in r.get("codes", []))
-                                                            .items()))
+                out[f"{split}.{key}={value}"] = dict(
+                    sorted(Counter(c for r in sel for c in r.get("codes", [])).items())
+                )
     return out
 
 
@@ -206,42 +259,69 @@ def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 3)
 
 
-def score_answers(services, questions: list[EvalQuestion], mode: str, run_id: str,
-                  progress: bool = True, disabled: tuple[str, ...] = ()) -> tuple[dict, list[dict]]:
+def score_answers(
+    services,
+    questions: list[EvalQuestion],
+    mode: str,
+    run_id: str,
+    progress: bool = True,
+    disabled: tuple[str, ...] = (),
+) -> tuple[dict, list[dict]]:
     service = services.answers
     service.warm(mode)  # load the model and its cached prompt prefix before timing anything
     rows = []
     for q in tqdm(questions, desc=f"answers ({mode})", disable=not progress):
-        ans = service.answer(q.question, q.history, mode, source="eval", eval_run=run_id, disabled=disabled)
+        ans = service.answer(
+            q.question, q.history, mode, source="eval", eval_run=run_id, disabled=disabled
+        )
         rows.append(score_answer(q, ans))
     return summarize_answers(rows), rows
 
 
-def run_eval(services, questions: list[EvalQuestion], out_dir: Path, mode: str | None = None,
-             retrieval: bool = True, progress: bool = True, label: str = "",
-             disabled: tuple[str, ...] = ()) -> dict:
+def run_eval(
+    services,
+    questions: list[EvalQuestion],
+    out_dir: Path,
+    mode: str | None = None,
+    retrieval: bool = True,
+    progress: bool = True,
+    label: str = "",
+    disabled: tuple[str, ...] = (),
+) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     run_id = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{mode or 'retrieval'}"
     t0 = time.perf_counter()
     settings = services.settings
     metrics: dict = {
-        "run_id": run_id, "label": label, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "questions": len(questions), "mode": mode, "profile": settings.profile,
-        "splits": dict(Counter(q.split for q in questions)), "disabled": list(disabled),
-        "settings": {"retrieval": settings.retrieval.model_dump(), "answer": settings.answer.model_dump(),
-                     "chunking": settings.chunking.model_dump(),
-                     "llm": settings.llm.local.model if mode == "local" else mode,
-                     "embedding": settings.embedding.model},
+        "run_id": run_id,
+        "label": label,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "questions": len(questions),
+        "mode": mode,
+        "profile": settings.profile,
+        "splits": dict(Counter(q.split for q in questions)),
+        "disabled": list(disabled),
+        "settings": {
+            "retrieval": settings.retrieval.model_dump(),
+            "answer": settings.answer.model_dump(),
+            "chunking": settings.chunking.model_dump(),
+            "llm": settings.llm.local.model if mode == "local" else mode,
+            "embedding": settings.embedding.model,
+        },
         "machine": {"python": platform.python_version(), "cpus": _cpus()},
     }
-    rows: dict[str, dict] = {q.id: {"id": q.id, "split": q.split, "lang": q.lang, "type": q.type,
-                                    "question": q.question} for q in questions}
+    rows: dict[str, dict] = {
+        q.id: {"id": q.id, "split": q.split, "lang": q.lang, "type": q.type, "question": q.question}
+        for q in questions
+    }
     if retrieval:
         metrics["retrieval"], rrows = score_retrieval(services, questions, progress)
         for r in rrows:
             rows[r["id"]]["retrieval"] = {m: r[m] for m in (*RETRIEVERS, *EXACT)}
     if mode:
-        metrics["answers"], arows = score_answers(services, questions, mode, run_id, progress, disabled)
+        metrics["answers"], arows = score_answers(
+            services, questions, mode, run_id, progress, disabled
+        )
         for r in arows:
             rows[r["id"]]["answer"] = r
     metrics["seconds"] = round(time.perf_counter() - t0, 1)
@@ -255,4 +335,6 @@ def run_eval(services, questions: list[EvalQuestion], out_dir: Path, mode: str |
 def _cpus() -> int:
     import os
 
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 0)
+    return (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 0)
+    )

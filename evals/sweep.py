@@ -64,7 +64,10 @@ def combinations(sets: list[str]) -> list[dict[str, Any]]:
     keys = [k for k, _ in parsed]
     if len(set(keys)) != len(keys):
         raise ConfigError(f"a key is set twice: {keys}")
-    return [dict(zip(keys, values, strict=True)) for values in itertools.product(*(v for _, v in parsed))]
+    return [
+        dict(zip(keys, values, strict=True))
+        for values in itertools.product(*(v for _, v in parsed))
+    ]
 
 
 def _fmt_value(v: Any) -> str:
@@ -90,9 +93,13 @@ def apply_overrides(settings: Settings, combo: dict[str, Any]) -> Settings:
                 if isinstance(node, dict) and i > 0:  # a new entry of a dict setting (weights.de)
                     nxt = node[part] = {}
                 else:
-                    raise ConfigError(f"unknown settings key {key!r} (no {'.'.join(parts[:i + 1])})")
+                    raise ConfigError(
+                        f"unknown settings key {key!r} (no {'.'.join(parts[: i + 1])})"
+                    )
             if not isinstance(nxt, dict):
-                raise ConfigError(f"settings key {key!r}: {'.'.join(parts[:i + 1])} is not a section")
+                raise ConfigError(
+                    f"settings key {key!r}: {'.'.join(parts[: i + 1])} is not a section"
+                )
             node = nxt
         node[parts[-1]] = value
     try:
@@ -106,12 +113,17 @@ def apply_overrides(settings: Settings, combo: dict[str, Any]) -> Settings:
 
 def index_key(settings: Settings) -> str:
     """Settings that determine the index contents (a different value needs another index)."""
-    return json.dumps({s: getattr(settings, s).model_dump() for s in INDEX_SECTIONS}, sort_keys=True)
+    return json.dumps(
+        {s: getattr(settings, s).model_dump() for s in INDEX_SECTIONS}, sort_keys=True
+    )
 
 
 def _copy_sqlite(src: Path, dst: Path) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.closing(sqlite3.connect(src)) as a, contextlib.closing(sqlite3.connect(dst)) as b:
+    with (
+        contextlib.closing(sqlite3.connect(src)) as a,
+        contextlib.closing(sqlite3.connect(dst)) as b,
+    ):
         a.backup(b)
 
 
@@ -119,7 +131,9 @@ def can_share_vector_cache() -> bool:
     return "vector_cache" in DataSettings.model_fields
 
 
-def home_settings(settings: Settings, home: Path, vector_cache: str | Path | None = None) -> Settings:
+def home_settings(
+    settings: Settings, home: Path, vector_cache: str | Path | None = None
+) -> Settings:
     """Settings whose data (index, logs.db, added corpus) live under ``home``.
 
     ``vector_cache``: a shared vector cache file; None: the home's own (empty) cache.
@@ -172,8 +186,15 @@ def _say(msg: str) -> None:
 # ----------------------------------------------------------------------------- sweep
 
 
-def run_sweep(settings: Settings, questions: list, out_dir: Path, sets: list[str],
-              mode: str | None, progress: bool = True, report: bool = True) -> list[dict]:
+def run_sweep(
+    settings: Settings,
+    questions: list,
+    out_dir: Path,
+    sets: list[str],
+    mode: str | None,
+    progress: bool = True,
+    report: bool = True,
+) -> list[dict]:
     """Run the eval for every combination of ``sets``; returns one row per combination."""
     from assistant.services import Services, build_services
     from evals.run import run_eval
@@ -201,7 +222,11 @@ def run_sweep(settings: Settings, questions: list, out_dir: Path, sets: list[str
         home = None
         ikey = index_key(cs)
         if ikey != base_index:
-            home = out_dir / "_homes" / f"index-{len(built) + 1}" if ikey not in built else Path(built[ikey]["home"])
+            home = (
+                out_dir / "_homes" / f"index-{len(built) + 1}"
+                if ikey not in built
+                else Path(built[ikey]["home"])
+            )
             share = can_share_vector_cache()
             prepare_home(home, base_home, None if share else base_cache)
             cs = home_settings(cs, home, base_cache if share else None)
@@ -210,21 +235,30 @@ def run_sweep(settings: Settings, questions: list, out_dir: Path, sets: list[str
             # One loaded LLM for every combination with the same LLM settings (AnswerService
             # keeps its generators in this dict; sharing it avoids a GGUF load per combination).
             services.answers._generators = generators.setdefault(
-                json.dumps(cs.llm.model_dump(mode="json"), sort_keys=True), {})
+                json.dumps(cs.llm.model_dump(mode="json"), sort_keys=True), {}
+            )
             index_info = None
             if home is not None:
                 if ikey not in built:
-                    changed = [sec for sec in INDEX_SECTIONS
-                               if getattr(cs, sec).model_dump() != getattr(settings, sec).model_dump()]
+                    changed = [
+                        sec
+                        for sec in INDEX_SECTIONS
+                        if getattr(cs, sec).model_dump() != getattr(settings, sec).model_dump()
+                    ]
                     _say(f"  building a separate index in {home} ({', '.join(changed)} changed)")
                     rep = services.build_index(progress=progress)
-                    built[ikey] = {"home": str(home), "chunks": rep.manifest.chunks,
-                                   "sentences": rep.manifest.sentences,
-                                   "embedded_new": rep.chunks_embedded + rep.sentences_embedded,
-                                   "build_s": round(rep.seconds, 1)}
+                    built[ikey] = {
+                        "home": str(home),
+                        "chunks": rep.manifest.chunks,
+                        "sentences": rep.manifest.sentences,
+                        "embedded_new": rep.chunks_embedded + rep.sentences_embedded,
+                        "build_s": round(rep.seconds, 1),
+                    }
                 index_info = built[ikey]
             run_dir = out_dir / slug
-            metrics = run_eval(services, questions, run_dir, mode=mode, progress=progress, label=slug)
+            metrics = run_eval(
+                services, questions, run_dir, mode=mode, progress=progress, label=slug
+            )
         if report:
             try:
                 from evals.report import write_report
@@ -232,9 +266,17 @@ def run_sweep(settings: Settings, questions: list, out_dir: Path, sets: list[str
                 write_report(run_dir)
             except Exception as exc:  # noqa: BLE001 - a plot problem must not lose the sweep
                 _say(f"  report not written: {exc}")
-        rows.append({"combo": combo, "slug": slug, "dir": str(run_dir), "index": index_info,
-                     "mode": mode, "seconds": round(time.perf_counter() - t0, 1),
-                     "metrics": headline(metrics)})
+        rows.append(
+            {
+                "combo": combo,
+                "slug": slug,
+                "dir": str(run_dir),
+                "index": index_info,
+                "mode": mode,
+                "seconds": round(time.perf_counter() - t0, 1),
+                "metrics": headline(metrics),
+            }
+        )
     (out_dir / "sweep.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1))
     return rows
 
@@ -265,26 +307,43 @@ def format_sweep(rows: list[dict], retriever: str = "hybrid") -> str:
     short = _short_keys(keys)
     cols: list[tuple[str, str]] = []
     for lang in ("en", "ko", "all"):
-        cols += [(f"{lang} hit@1", f"retrieval.{retriever}.{lang}.hit@1"),
-                 (f"{lang} hit@5", f"retrieval.{retriever}.{lang}.hit@5"),
-                 (f"{lang} MRR", f"retrieval.{retriever}.{lang}.mrr@10")]
+        cols += [
+            (f"{lang} hit@1", f"retrieval.{retriever}.{lang}.hit@1"),
+            (f"{lang} hit@5", f"retrieval.{retriever}.{lang}.hit@5"),
+            (f"{lang} MRR", f"retrieval.{retriever}.{lang}.mrr@10"),
+        ]
     if any(any(k.startswith("answers.") for k in r["metrics"]) for r in rows):
-        cols += [(f"{lang} acc", f"answers.{lang}.key_fact_accuracy") for lang in ("en", "ko", "all")]
-        cols += [("refusal", "answers.all.refusal_accuracy"), ("cite P", "answers.all.citation_precision")]
+        cols += [
+            (f"{lang} acc", f"answers.{lang}.key_fact_accuracy") for lang in ("en", "ko", "all")
+        ]
+        cols += [
+            ("refusal", "answers.all.refusal_accuracy"),
+            ("cite P", "answers.all.citation_precision"),
+        ]
     cols = [(name, key) for name, key in cols if any(key in r["metrics"] for r in rows)]
-    best = {key: max((r["metrics"][key] for r in rows if key in r["metrics"]), default=None)
-            for _, key in cols}
+    best = {
+        key: max((r["metrics"][key] for r in rows if key in r["metrics"]), default=None)
+        for _, key in cols
+    }
     header = [short[k] for k in keys] + [name for name, _ in cols]
     table = []
     for r in rows:
         line = [_fmt_value(r["combo"].get(k, "")) for k in keys]
         for _, key in cols:
             v = r["metrics"].get(key)
-            line.append("n/a" if v is None else f"{v:.3f}" + ("*" if len(rows) > 1 and v == best[key] else " "))
+            line.append(
+                "n/a"
+                if v is None
+                else f"{v:.3f}" + ("*" if len(rows) > 1 and v == best[key] else " ")
+            )
         table.append(line)
     widths = [max(len(h), *(len(line[i]) for line in table)) for i, h in enumerate(header)]
-    out = ["  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)),
-           "  ".join("-" * w for w in widths)]
+    out = [
+        "  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)),
+        "  ".join("-" * w for w in widths),
+    ]
     out += ["  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)) for line in table]
-    out.append(f"({retriever} retrieval; * = best in column; runs in {Path(rows[0]['dir']).parent})")
+    out.append(
+        f"({retriever} retrieval; * = best in column; runs in {Path(rows[0]['dir']).parent})"
+    )
     return "\n".join(out)

@@ -24,7 +24,9 @@ PAIRS = Path(__file__).resolve().parent / "verifier_pairs.jsonl"
 
 
 def load_pairs(path: Path = PAIRS) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 def similarities(embedder, pairs: list[dict]) -> list[float]:  # noqa: ANN001
@@ -37,11 +39,23 @@ def similarities(embedder, pairs: list[dict]) -> list[float]:  # noqa: ANN001
 def checks(pairs: list[dict], sims: list[float]) -> list[ClaimCheck]:
     """The threshold-free part of every check (hard checks, polarity, coverage), computed once."""
     free = Thresholds(-1.0, 0.0)
-    return [check_claim(p["sentence"], [p["passage"]], "", sim, free, polarity_against=p["passage"], lang=p["lang"])
-            for p, sim in zip(pairs, sims, strict=True)]
+    return [
+        check_claim(
+            p["sentence"],
+            [p["passage"]],
+            "",
+            sim,
+            free,
+            polarity_against=p["passage"],
+            lang=p["lang"],
+        )
+        for p, sim in zip(pairs, sims, strict=True)
+    ]
 
 
-def judge(pairs: list[dict], base: list[ClaimCheck], th: Thresholds | dict[str, Thresholds]) -> list[dict]:
+def judge(
+    pairs: list[dict], base: list[ClaimCheck], th: Thresholds | dict[str, Thresholds]
+) -> list[dict]:
     """Each pair's state under these thresholds (one pair of thresholds, or one per language)."""
     out = []
     for p, c in zip(pairs, base, strict=True):
@@ -52,11 +66,22 @@ def judge(pairs: list[dict], base: list[ClaimCheck], th: Thresholds | dict[str, 
                 reasons.append("low_similarity")
             if c.coverage is not None and c.coverage < t.min_coverage:
                 reasons.append("low_coverage")
-        state = "unsupported" if c.state == "unsupported" else ("partial" if reasons else "verified")
-        out.append({"id": p["id"], "split": p.get("split", ""), "lang": p["lang"], "kind": p["kind"],
-                    "label": p["label"], "state": state, "reasons": reasons,
-                    "similarity": None if c.similarity is None else round(c.similarity, 4),
-                    "coverage": None if c.coverage is None else round(c.coverage, 4)})
+        state = (
+            "unsupported" if c.state == "unsupported" else ("partial" if reasons else "verified")
+        )
+        out.append(
+            {
+                "id": p["id"],
+                "split": p.get("split", ""),
+                "lang": p["lang"],
+                "kind": p["kind"],
+                "label": p["label"],
+                "state": state,
+                "reasons": reasons,
+                "similarity": None if c.similarity is None else round(c.similarity, 4),
+                "coverage": None if c.coverage is None else round(c.coverage, 4),
+            }
+        )
     return out
 
 
@@ -71,7 +96,8 @@ def scores(rows: list[dict]) -> dict:
     for r in rows:
         kinds.setdefault(r["kind"], Counter())[r["state"]] += 1
     return {
-        "n": len(rows), "verified": tp + fp,
+        "n": len(rows),
+        "verified": tp + fp,
         "precision": round(tp / (tp + fp), 4) if tp + fp else None,
         "recall": round(tp / pos, 4) if pos else None,
         "unsupported_marked_unverified": round(neg_caught / neg, 4) if neg else None,
@@ -79,7 +105,9 @@ def scores(rows: list[dict]) -> dict:
     }
 
 
-def calibrate(pairs: list[dict], base: list[ClaimCheck], target_precision: float = 0.95) -> tuple[Thresholds, dict]:
+def calibrate(
+    pairs: list[dict], base: list[ClaimCheck], target_precision: float = 0.95
+) -> tuple[Thresholds, dict]:
     """Grid search on the calibration pairs: the highest recall at precision >= target."""
     best: tuple[float, float, Thresholds] | None = None
     grid_sim = [round(x, 2) for x in np.arange(0.30, 0.86, 0.025)]
@@ -88,7 +116,14 @@ def calibrate(pairs: list[dict], base: list[ClaimCheck], target_precision: float
     for s, c in itertools.product(grid_sim, grid_cov):
         th = Thresholds(s, c)
         sc = scores(judge(pairs, base, th))
-        table.append({"min_similarity": s, "min_coverage": c, "precision": sc["precision"], "recall": sc["recall"]})
+        table.append(
+            {
+                "min_similarity": s,
+                "min_coverage": c,
+                "precision": sc["precision"],
+                "recall": sc["recall"],
+            }
+        )
         if sc["precision"] is None or sc["precision"] < target_precision:
             continue
         key = (sc["recall"] or 0.0, -(s + c))
@@ -98,8 +133,12 @@ def calibrate(pairs: list[dict], base: list[ClaimCheck], target_precision: float
     return chosen, {"target_precision": target_precision, "grid": table}
 
 
-def run_verifier_eval(embedder, current: dict[str, Thresholds], out: Path | None = None,  # noqa: ANN001
-                      target_precision: float = 0.95) -> dict:
+def run_verifier_eval(
+    embedder,
+    current: dict[str, Thresholds],
+    out: Path | None = None,  # noqa: ANN001
+    target_precision: float = 0.95,
+) -> dict:
     """Scores under the configured thresholds and under thresholds calibrated per language on the
     calib split; both reported on calib and test."""
     pairs = load_pairs()
@@ -108,17 +147,26 @@ def run_verifier_eval(embedder, current: dict[str, Thresholds], out: Path | None
     grids = {}
     for lang in ("en", "ko"):
         idx = [i for i, p in enumerate(pairs) if p.get("split") == "calib" and p["lang"] == lang]
-        calibrated[lang], grids[lang] = calibrate([pairs[i] for i in idx], [base[i] for i in idx], target_precision)
-    result: dict = {"pairs": len(pairs), "embedder": getattr(embedder, "model_id", ""),
-                    "target_precision": target_precision,
-                    "calibrated": {k: vars(v) for k, v in calibrated.items()},
-                    "configured": {k: vars(v) for k, v in current.items()}}
+        calibrated[lang], grids[lang] = calibrate(
+            [pairs[i] for i in idx], [base[i] for i in idx], target_precision
+        )
+    result: dict = {
+        "pairs": len(pairs),
+        "embedder": getattr(embedder, "model_id", ""),
+        "target_precision": target_precision,
+        "calibrated": {k: vars(v) for k, v in calibrated.items()},
+        "configured": {k: vars(v) for k, v in current.items()},
+    }
     for name, th in (("configured", current), ("calibrated", calibrated)):
         rows = judge(pairs, base, th)
-        sc = {split: scores([r for r in rows if r["split"] == split]) for split in ("calib", "test")}
+        sc = {
+            split: scores([r for r in rows if r["split"] == split]) for split in ("calib", "test")
+        }
         for split in ("calib", "test"):
             for lang in ("en", "ko"):
-                sc[f"{split}.{lang}"] = scores([r for r in rows if r["split"] == split and r["lang"] == lang])
+                sc[f"{split}.{lang}"] = scores(
+                    [r for r in rows if r["split"] == split and r["lang"] == lang]
+                )
         result[f"{name}_scores"] = sc
         result[f"{name}_rows"] = rows
     result["grid"] = grids

@@ -41,7 +41,11 @@ def test_version_and_help(run):
 
 def test_missing_index_is_a_clear_error(run):
     result = run("search", "Where is LIFT?", "--json", ok=False)
-    assert result.exit_code == 1 and "assistant index" in result.output and "Traceback" not in result.output
+    assert (
+        result.exit_code == 1
+        and "assistant index" in result.output
+        and "Traceback" not in result.output
+    )
 
 
 def test_corpus_stats(run):
@@ -61,29 +65,67 @@ def test_index_then_stats_and_up_to_date(run):
 def test_search_json_shape(indexed):
     data = json.loads(indexed("search", "LIFT 본사는 어디인가요?", "--json", "-k", "5").output)
     assert data["language"] == "ko" and len(data["hits"]) == 5
-    assert set(data["hits"][0]) >= {"rank", "score", "doc_id", "page", "section", "text", "footnotes"}
+    assert set(data["hits"][0]) >= {
+        "rank",
+        "score",
+        "doc_id",
+        "page",
+        "section",
+        "text",
+        "footnotes",
+    }
 
 
 def test_search_questions_file(indexed, tmp_path):
     qfile = tmp_path / "q.jsonl"
-    qfile.write_text("\n".join(QUESTIONS.read_text(encoding="utf-8").splitlines()[:3]) + "\n", encoding="utf-8")
+    qfile.write_text(
+        "\n".join(QUESTIONS.read_text(encoding="utf-8").splitlines()[:3]) + "\n", encoding="utf-8"
+    )
     lines = indexed("search", "--questions", str(qfile), "-k", "3").output.strip().splitlines()
     assert [json.loads(x)["id"] for x in lines] == ["en-001", "en-002", "en-003"]
 
 
 def test_ask_json_and_questions_file(indexed, tmp_path):
-    data = json.loads(indexed("ask", "Where is LIFT headquartered?", "--json", "--mode", "extractive").output)
-    assert set(data) >= {"question", "language", "answer", "refused", "citations", "support", "timings"}
+    data = json.loads(
+        indexed("ask", "Where is LIFT headquartered?", "--json", "--mode", "extractive").output
+    )
+    assert set(data) >= {
+        "question",
+        "language",
+        "answer",
+        "refused",
+        "citations",
+        "support",
+        "timings",
+    }
     assert data["language"] == "en"
     if not data["refused"]:
-        assert set(data["citations"][0]) >= {"n", "doc_id", "page", "section", "quote", "verified", "references"}
+        assert set(data["citations"][0]) >= {
+            "n",
+            "doc_id",
+            "page",
+            "section",
+            "quote",
+            "verified",
+            "references",
+        }
     hist = tmp_path / "h.json"
     hist.write_text(json.dumps([{"role": "user", "content": "Tell me about LIFT."}]))
-    follow = json.loads(indexed("ask", "Where is it?", "--history", str(hist), "--json", "--mode", "extractive").output)
+    follow = json.loads(
+        indexed(
+            "ask", "Where is it?", "--history", str(hist), "--json", "--mode", "extractive"
+        ).output
+    )
     assert follow["language"] == "en"
     qfile = tmp_path / "q.jsonl"
-    qfile.write_text("\n".join(QUESTIONS.read_text(encoding="utf-8").splitlines()[:2]) + "\n", encoding="utf-8")
-    out = indexed("ask", "--questions", str(qfile), "--json", "--mode", "fake").output.strip().splitlines()
+    qfile.write_text(
+        "\n".join(QUESTIONS.read_text(encoding="utf-8").splitlines()[:2]) + "\n", encoding="utf-8"
+    )
+    out = (
+        indexed("ask", "--questions", str(qfile), "--json", "--mode", "fake")
+        .output.strip()
+        .splitlines()
+    )
     assert [json.loads(x)["id"] for x in out] == ["en-001", "en-002"]
 
 
@@ -118,8 +160,19 @@ def test_logs_commands(indexed, tmp_path):
 def test_eval_writes_metrics(indexed, tmp_path):
     qfile = tmp_path / "q.jsonl"
     lines = QUESTIONS.read_text(encoding="utf-8").splitlines()
-    qfile.write_text("\n".join(lines[:4] + [x for x in lines if '"un-ko-001"' in x]) + "\n", encoding="utf-8")
-    indexed("eval", "--questions", str(qfile), "--out", str(tmp_path / "run"), "--mode", "fake", "--no-report")
+    qfile.write_text(
+        "\n".join(lines[:4] + [x for x in lines if '"un-ko-001"' in x]) + "\n", encoding="utf-8"
+    )
+    indexed(
+        "eval",
+        "--questions",
+        str(qfile),
+        "--out",
+        str(tmp_path / "run"),
+        "--mode",
+        "fake",
+        "--no-report",
+    )
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert set(metrics["retrieval"]) == {"dense", "bm25", "hybrid", "dense_exact", "hybrid_exact"}
     assert metrics["answers"]["all"]["n"] == 5 and "hit@5" in metrics["retrieval"]["hybrid"]["en"]

@@ -31,8 +31,12 @@ from tests.fixtures.pdf import make_pdf
 USCODE = Path(__file__).resolve().parents[1].parent / "shared" / "corpus-extra" / "uscode"
 
 
-PDF = make_pdf([["Workforce report", "Manufacturing USA institutes trained many workers."],
-                ["Page two mentions America Makes and LIFT."]])
+PDF = make_pdf(
+    [
+        ["Workforce report", "Manufacturing USA institutes trained many workers."],
+        ["Page two mentions America Makes and LIFT."],
+    ]
+)
 
 
 @pytest.fixture(autouse=True)
@@ -64,18 +68,25 @@ def _loaded(settings: Settings, registry: list[Reference]) -> dict:
     return {d.doc_id: (d, ps) for d, ps in load_added_documents(settings, registry)}
 
 
-def test_add_each_format(tmp_path: Path, settings: Settings, registry: list[Reference],
-                         home: Path) -> None:
-    md = _write(tmp_path / "src" / "Notes.md",
-                "# Strategy notes\n\n## Workforce\n\nAmerica Makes trains **workers**.\n\n"
-                "Second paragraph with a [link](https://example.org).\n\n## Funding\n\nCosts.\n")
-    html = _write(tmp_path / "src" / "page.htm",
-                  "<html><head><title>Page title</title><script>x()</script></head><body>"
-                  "<header>Site banner</header><nav>Menu</nav><h1>Main</h1><p>Intro text.</p>"
-                  "<h2>Sub</h2><div>Div text about <b>NIIMBL</b>.</div><ul><li>One</li></ul>"
-                  "<footer>Footer text</footer></body></html>")
-    txt = _write(tmp_path / "src" / "plain.txt", "Plain title\n\nFirst paragraph\ncontinues.\n\n"
-                 "Second paragraph.\n")
+def test_add_each_format(
+    tmp_path: Path, settings: Settings, registry: list[Reference], home: Path
+) -> None:
+    md = _write(
+        tmp_path / "src" / "Notes.md",
+        "# Strategy notes\n\n## Workforce\n\nAmerica Makes trains **workers**.\n\n"
+        "Second paragraph with a [link](https://example.org).\n\n## Funding\n\nCosts.\n",
+    )
+    html = _write(
+        tmp_path / "src" / "page.htm",
+        "<html><head><title>Page title</title><script>x()</script></head><body>"
+        "<header>Site banner</header><nav>Menu</nav><h1>Main</h1><p>Intro text.</p>"
+        "<h2>Sub</h2><div>Div text about <b>NIIMBL</b>.</div><ul><li>One</li></ul>"
+        "<footer>Footer text</footer></body></html>",
+    )
+    txt = _write(
+        tmp_path / "src" / "plain.txt",
+        "Plain title\n\nFirst paragraph\ncontinues.\n\nSecond paragraph.\n",
+    )
     pdf = _write(tmp_path / "src" / "report.pdf", PDF)
 
     results = {p.name: add_document(settings, p) for p in (md, html, txt, pdf)}
@@ -98,8 +109,10 @@ def test_add_each_format(tmp_path: Path, settings: Settings, registry: list[Refe
     assert set(loaded) == {"added/notes", "added/page", "added/plain", "added/report"}
     doc, passages = loaded["added/notes"]
     assert doc.kind == "report" and doc.page_count is None and doc.source_path == "added/notes.md"
-    assert [p.section_path for p in passages] == [["Strategy notes", "Workforce"],
-                                                  ["Strategy notes", "Funding"]]
+    assert [p.section_path for p in passages] == [
+        ["Strategy notes", "Workforce"],
+        ["Strategy notes", "Funding"],
+    ]
     assert "America Makes trains workers." in passages[0].text
     assert "Second paragraph with a link." in passages[0].text
     assert passages[0].entities == ["America Makes"]
@@ -122,8 +135,9 @@ def test_add_each_format(tmp_path: Path, settings: Settings, registry: list[Refe
     assert "First paragraph continues." in txt_passages[0].text
 
 
-def test_readd_replace_remove(tmp_path: Path, settings: Settings, home: Path,
-                              registry: list[Reference]) -> None:
+def test_readd_replace_remove(
+    tmp_path: Path, settings: Settings, home: Path, registry: list[Reference]
+) -> None:
     src = _write(tmp_path / "memo.md", "# Memo\n\nVersion one.\n")
     first = add_document(settings, src)
     assert first.status == "added"
@@ -153,8 +167,8 @@ def test_readd_replace_remove(tmp_path: Path, settings: Settings, home: Path,
 
 
 def test_broken_pdf_refused_and_skipped_at_load(
-        tmp_path: Path, settings: Settings, registry: list[Reference],
-        caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, settings: Settings, registry: list[Reference], caplog: pytest.LogCaptureFixture
+) -> None:
     add_document(settings, _write(tmp_path / "good.txt", "Good document\n\nKept text.\n"))
     broken = _write(tmp_path / "broken.pdf", PDF[: len(PDF) // 2])
     with pytest.raises(CorpusError, match="not a readable PDF"):
@@ -202,9 +216,11 @@ def test_unknown_ref_lists_close_ids(tmp_path: Path, settings: Settings) -> None
 
 
 def test_korean_detected(tmp_path: Path, settings: Settings, registry: list[Reference]) -> None:
-    src = _write(tmp_path / "korean.txt",
-                 "제조업 혁신 연구소 보고서\n\n미국 제조업 혁신 연구소는 인력 양성에 투자한다. "
-                 "LIFT와 America Makes가 참여한다.\n")
+    src = _write(
+        tmp_path / "korean.txt",
+        "제조업 혁신 연구소 보고서\n\n미국 제조업 혁신 연구소는 인력 양성에 투자한다. "
+        "LIFT와 America Makes가 참여한다.\n",
+    )
     result = add_document(settings, src)
     assert result.lang == "ko"
     doc, passages = _loaded(settings, registry)["added/korean"]
@@ -230,15 +246,22 @@ def test_us_code_files(settings: Settings, registry: list[Reference]) -> None:
     doc, passages = loaded[section_doc]
     assert doc.ref_id == "usc-15-278s" and doc.kind == "statute"
     assert doc.title == "15 U.S.C. § 278s — Manufacturing USA"  # the registry's English title
-    program = [p for p in passages
-               if "Manufacturing USA Program" in p.text
-               and "(b) Establishment of Manufacturing USA Program" in p.section_path]
+    program = [
+        p
+        for p in passages
+        if "Manufacturing USA Program" in p.text
+        and "(b) Establishment of Manufacturing USA Program" in p.section_path
+    ]
     assert program
-    assert program[0].section_path == ["§ 278s. Manufacturing USA",
-                                       "(b) Establishment of Manufacturing USA Program"]
+    assert program[0].section_path == [
+        "§ 278s. Manufacturing USA",
+        "(b) Establishment of Manufacturing USA Program",
+    ]
     paths = {tuple(p.section_path) for p in passages}
-    assert ("§ 278s. Manufacturing USA", "(e) Financial assistance to establish and support "
-            "Manufacturing USA institutes") in paths
+    assert (
+        "§ 278s. Manufacturing USA",
+        "(e) Financial assistance to establish and support Manufacturing USA institutes",
+    ) in paths
     for _, ps in loaded.values():
         for p in ps:
             assert not any(s.startswith(("Title ", "CHAPTER", "Subtitle")) for s in p.section_path)
@@ -254,4 +277,5 @@ def test_us_code_files(settings: Settings, registry: list[Reference]) -> None:
     assert documents_by_ref(settings) == {"usc-15-278s": section_doc}
     assert len(list_documents(settings)) == 5
     assert extract(USCODE / "42_USC_18972_domestic_production_MfgUSA.md").title.startswith(
-        "42 U.S.C. § 18972.")
+        "42 U.S.C. § 18972."
+    )

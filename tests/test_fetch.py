@@ -26,12 +26,15 @@ LIMIT = 4096  # max_bytes passed to the fetcher in these tests
 READ_TIMEOUT = 0.5
 
 
-PDF = make_pdf([["Manufacturing USA annual report", "Hello from page one."],
-                ["Second page about workforce."]])
-HTML = (b"<!doctype html><html><head><title>Institute page</title><style>p{}</style></head>"
-        b"<body><nav>Home | About</nav><h1>Institute page</h1><h2>Mission</h2>"
-        b"<p>The institute advances additive manufacturing.</p><footer>Contact</footer>"
-        b"<script>var x = 1;</script></body></html>")
+PDF = make_pdf(
+    [["Manufacturing USA annual report", "Hello from page one."], ["Second page about workforce."]]
+)
+HTML = (
+    b"<!doctype html><html><head><title>Institute page</title><style>p{}</style></head>"
+    b"<body><nav>Home | About</nav><h1>Institute page</h1><h2>Mission</h2>"
+    b"<p>The institute advances additive manufacturing.</p><footer>Contact</footer>"
+    b"<script>var x = 1;</script></body></html>"
+)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -125,13 +128,15 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _ref(rid: str, url: str | None, kind: str = "report") -> Reference:
-    return Reference(id=rid, footnote_ids=[f"fn-{rid}"], title=f"Title of {rid}", url=url,
-                     kind=kind)  # type: ignore[arg-type]
+    return Reference(
+        id=rid, footnote_ids=[f"fn-{rid}"], title=f"Title of {rid}", url=url, kind=kind
+    )  # type: ignore[arg-type]
 
 
 def _fetch(refs: list[Reference], **kw):  # noqa: ANN003, ANN202
-    opts = dict(registry=refs, connect_timeout=1.0, read_timeout=READ_TIMEOUT, max_bytes=LIMIT,
-                backoff=0.05)
+    opts = dict(
+        registry=refs, connect_timeout=1.0, read_timeout=READ_TIMEOUT, max_bytes=LIMIT, backoff=0.05
+    )
     opts.update(kw)
     return fetch_references(load_settings(profiles=["test"]), **opts)
 
@@ -197,7 +202,8 @@ def test_fetch_outcomes_files_and_manifest(server: str, home: Path) -> None:
     assert hashlib.sha256(pdf_path.read_bytes()).hexdigest() == hashlib.sha256(PDF).hexdigest()
     assert not list(fetched.glob(".*")), "temporary downloads must be cleaned up"
     assert sorted(p.name for p in fetched.iterdir()) == sorted(
-        ["pdf.pdf", "octet.pdf", "html.html", "md.md", "redir.pdf", "flaky.txt"])
+        ["pdf.pdf", "octet.pdf", "html.html", "md.md", "redir.pdf", "flaky.txt"]
+    )
 
     raw = json.loads((home / "corpus" / "manifest.json").read_text(encoding="utf-8"))
     rec = raw["fetched"]["pdf"]
@@ -206,14 +212,18 @@ def test_fetch_outcomes_files_and_manifest(server: str, home: Path) -> None:
     assert rec["url"] == f"{server}/doc.pdf" and rec["fetched_at"].endswith("Z")
     assert raw["fetched"]["redir"]["final_url"].endswith("/doc.pdf")
     assert raw["fetched"]["missing"] == raw["fetched"]["missing"] | {
-        "status": "failed", "reason": "http 404"}
+        "status": "failed",
+        "reason": "http 404",
+    }
     assert raw["fetched"]["css"]["reason"] == "wrong content type text/css"
     assert "sha256" not in raw["fetched"]["css"]
     assert "nourl" not in raw["fetched"]
     assert not list((home / "corpus").glob(".manifest.json*")), "no stray temp manifest"
 
     # Fetched files are documents: they load, with pages, and resolve from their reference.
-    loaded = {d.doc_id: (d, ps) for d, ps in load_added_documents(load_settings(profiles=["test"]), refs)}
+    loaded = {
+        d.doc_id: (d, ps) for d, ps in load_added_documents(load_settings(profiles=["test"]), refs)
+    }
     doc, passages = loaded["fetched/pdf"]
     assert doc.ref_id == "pdf" and doc.page_count == 2 and doc.kind == "report"
     assert any("Hello from page one." in p.text and p.page_start == 1 for p in passages)
@@ -251,8 +261,12 @@ def test_unreachable_hosts_fail_fast_and_keep_files(server: str, home: Path) -> 
     report = _fetch(offline, connect_timeout=0.5)
     assert time.monotonic() - started < 5
     assert [o.status for o in report.outcomes] == ["failed"] * 3
-    assert all(o.reason.startswith("unreachable") for o in report.outcomes if o.ref_id != "html"), report.outcomes
-    assert report.by_id()["html"].reason.startswith("refused")  # another loopback port: never reached (SSRF)
+    assert all(o.reason.startswith("unreachable") for o in report.outcomes if o.ref_id != "html"), (
+        report.outcomes
+    )
+    assert report.by_id()["html"].reason.startswith(
+        "refused"
+    )  # another loopback port: never reached (SSRF)
     assert report.by_id()["pdf"].attempts == 1  # a failed DNS lookup is not retried
 
     assert (pdf_path.read_bytes(), pdf_path.stat().st_mtime_ns) == before
@@ -262,7 +276,9 @@ def test_unreachable_hosts_fail_fast_and_keep_files(server: str, home: Path) -> 
     assert rec["sha256"] == hashlib.sha256(PDF).hexdigest() and rec["path"] == "fetched/pdf.pdf"
     assert set(manifest["documents"]) == {"fetched/pdf", "fetched/html"}
     assert {d.doc_id for d, _ in load_added_documents(load_settings(profiles=["test"]), good)} == {
-        "fetched/pdf", "fetched/html"}
+        "fetched/pdf",
+        "fetched/html",
+    }
 
 
 def test_committed_registry_offline_is_fast(home: Path) -> None:

@@ -6,16 +6,27 @@ from assistant.answer.frame import build_frame, query_for
 from assistant.types import Turn
 
 
-@pytest.mark.parametrize(("question", "lang", "kinds"), [
-    ("How many institutes does DoD sponsor, and when was the first one established?", "en", ["count", "date"]),
-    ("Where is LIFT headquartered?", "en", ["place"]),
-    ("EPIXC는 얼마의 연방 자금을 받나요?", "ko", ["amount"]),
-    ("What share of member organizations are manufacturers?", "en", ["percent"]),
-    ("MxD의 원장은 누구인가요?", "ko", ["person"]),  # not a yes/no question: it holds a question word
-    ("Is NSF a sponsoring agency?", "en", ["yesno"]),
-    ("What does TRL stand for?", "en", ["definition"]),
-    ("Tell me about the council.", "en", []),
-])
+@pytest.mark.parametrize(
+    ("question", "lang", "kinds"),
+    [
+        (
+            "How many institutes does DoD sponsor, and when was the first one established?",
+            "en",
+            ["count", "date"],
+        ),
+        ("Where is LIFT headquartered?", "en", ["place"]),
+        ("EPIXC는 얼마의 연방 자금을 받나요?", "ko", ["amount"]),
+        ("What share of member organizations are manufacturers?", "en", ["percent"]),
+        (
+            "MxD의 원장은 누구인가요?",
+            "ko",
+            ["person"],
+        ),  # not a yes/no question: it holds a question word
+        ("Is NSF a sponsoring agency?", "en", ["yesno"]),
+        ("What does TRL stand for?", "en", ["definition"]),
+        ("Tell me about the council.", "en", []),
+    ],
+)
 def test_kinds_of_fact(question, lang, kinds):
     f = build_frame(question)
     assert f.lang == lang and f.kinds == kinds
@@ -28,21 +39,31 @@ def test_open_quantity_questions_ask_for_no_kind_of_quantity():
 
 
 def test_entities_places_countries_and_constraints():
-    f = build_frame("What was BioMADE's budget in FY2025, compared with Germany's Fraunhofer in Rochester?")
+    f = build_frame(
+        "What was BioMADE's budget in FY2025, compared with Germany's Fraunhofer in Rochester?"
+    )
     assert f.entities[:1] == ["BioMADE"] and "Fraunhofer" in f.entities
     assert [c.raw for c in f.constraints] == ["FY2025"] and f.countries == ["Germany"]
     assert f.places == ["Rochester"]
-    assert [c.unit for c in build_frame("Which projects got more than $70 million?").constraints] == ["usd"]
+    assert [
+        c.unit for c in build_frame("Which projects got more than $70 million?").constraints
+    ] == ["usd"]
 
 
 def test_two_part_questions_are_split():
     f = build_frame("How many institutes does DoD sponsor, and when was the first one established?")
-    assert f.parts == ["How many institutes does DoD sponsor", "when was the first one established?"]
+    assert f.parts == [
+        "How many institutes does DoD sponsor",
+        "when was the first one established?",
+    ]
     assert len(build_frame("Where and when was LIFT founded?").parts) == 1
 
 
 def test_follow_up_resolution_uses_the_history_once():
-    history = [Turn(role="user", content="Tell me about LIFT."), Turn(role="assistant", content="LIFT is a DoD institute.")]
+    history = [
+        Turn(role="user", content="Tell me about LIFT."),
+        Turn(role="assistant", content="LIFT is a DoD institute."),
+    ]
     f = build_frame("Where is it headquartered?", history)
     assert f.followup and f.resolved == ["LIFT"] and f.search_text.endswith("LIFT")
     assert f.all_entities == ["LIFT"]

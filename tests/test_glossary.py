@@ -23,11 +23,21 @@ def test_each_entity_found_by_every_form(key):
         assert key in g.entities_in(f"질문: {form} 에 대해"), form
 
 
-@pytest.mark.parametrize(("artifact", "real"), [
-    ("암사슴", "DOE"), ("승강기", "LIFT"), ("리메이크", "REMADE"), ("사이맨 2", "CyManII"),
-    ("무기|BioFabUSA", "ARMI|BioFabUSA"), ("AFFA", "AFFOA"), ("미국이 만든다", "America Makes"),
-    ("상학과", "DOC"), ("교육학과", "ED"), ("에너지학과", "DOE"),
-])
+@pytest.mark.parametrize(
+    ("artifact", "real"),
+    [
+        ("암사슴", "DOE"),
+        ("승강기", "LIFT"),
+        ("리메이크", "REMADE"),
+        ("사이맨 2", "CyManII"),
+        ("무기|BioFabUSA", "ARMI|BioFabUSA"),
+        ("AFFA", "AFFOA"),
+        ("미국이 만든다", "America Makes"),
+        ("상학과", "DOC"),
+        ("교육학과", "ED"),
+        ("에너지학과", "DOE"),
+    ],
+)
 def test_artifacts_fixed(artifact, real):
     g = glossary()
     assert g.entities_in(f"{artifact}는") == [real] or real in g.entities_in(f"{artifact}는")
@@ -37,7 +47,9 @@ def test_artifacts_fixed(artifact, real):
 
 def test_table_only_artifacts_do_not_fire_in_body_text():
     g = glossary()
-    assert g.entities_in("의사와 빠른 결정") == []  # "doctor", "fast": DOC/RAPID only inside Table 1
+    assert (
+        g.entities_in("의사와 빠른 결정") == []
+    )  # "doctor", "fast": DOC/RAPID only inside Table 1
 
 
 def test_short_acronyms_need_capitals():
@@ -63,7 +75,9 @@ def test_places_both_languages_longest_korean_form_first():
     assert {p.en for p in g.place_matches("뉴욕주 로체스터")} == {"New York", "Rochester"}
     assert [p.kind for p in g.place_matches("뉴욕주")] == ["state"]
     assert g.places_in("Detroit, Michigan") == {"place:Detroit", "place:Michigan"}
-    assert g.place_matches("Florida")[0].kind == "state"  # a state without an institute is still a place
+    assert (
+        g.place_matches("Florida")[0].kind == "state"
+    )  # a state without an institute is still a place
 
 
 def test_fuzzy_places_only_when_asked():

@@ -31,7 +31,9 @@ def plan_bundle(tmp_path_factory):
     from assistant.settings import load_settings
 
     home = tmp_path_factory.mktemp("plan-bundle-home")
-    return load_corpus(load_settings(env={"ASSISTANT_HOME": str(home)}, profiles=["test"]), include_added=False)
+    return load_corpus(
+        load_settings(env={"ASSISTANT_HOME": str(home)}, profiles=["test"]), include_added=False
+    )
 
 
 def test_chunks_of_the_plan(plan_bundle, test_settings):
@@ -45,18 +47,34 @@ def test_chunks_of_the_plan(plan_bundle, test_settings):
     assert len(rows) == 17 and all(n.metadata["page"] in (5, 6) for n in rows)
     lift = next(n for n in rows if "LIFT" in n.metadata["entities"].split(","))
     assert "Detroit" in lift.text and lift.metadata["section"].endswith("> LIFT")
-    with_note = next(n for n in nodes if "fn-5" in n.metadata["footnotes"].split(",") and n.metadata["kind"] != "footnote")
+    with_note = next(
+        n
+        for n in nodes
+        if "fn-5" in n.metadata["footnotes"].split(",") and n.metadata["kind"] != "footnote"
+    )
     assert with_note.metadata["page"] == 4
     refs = json.loads(next(n for n in nodes if "fn-37" in n.metadata["footnotes"]).metadata["refs"])
     assert refs[0]["id"] == "fn37" and "GAO" in refs[0]["title"]
 
 
 def test_chunks_never_cross_sections(tiny_bundle, test_settings):
-    bundle = tiny_bundle.model_copy(update={"passages": [
-        *tiny_bundle.passages,
-        Passage(passage_id="t/ko-budget#0002", doc_id="t/ko-budget", kind="text", text="다른 섹션의 짧은 문장입니다.",
-                lang="ko", page_start=20, page_end=20, section_path=["Another section"]),
-    ]})
+    bundle = tiny_bundle.model_copy(
+        update={
+            "passages": [
+                *tiny_bundle.passages,
+                Passage(
+                    passage_id="t/ko-budget#0002",
+                    doc_id="t/ko-budget",
+                    kind="text",
+                    text="다른 섹션의 짧은 문장입니다.",
+                    lang="ko",
+                    page_start=20,
+                    page_end=20,
+                    section_path=["Another section"],
+                ),
+            ]
+        }
+    )
     nodes = chunk_bundle(bundle, test_settings.chunking)
     for n in nodes:
         assert n.metadata["section"] in {" > ".join(p.section_path) for p in bundle.passages}
@@ -66,16 +84,30 @@ def test_chunks_never_cross_sections(tiny_bundle, test_settings):
 def test_build_persist_and_reload_in_a_new_process(tiny_bundle, test_settings, isolated_home):
     report = IndexService(test_settings, FakeEmbedder(test_settings)).build(tiny_bundle)
     assert report.changed and report.manifest.chunks == 6
-    code = ("from assistant.settings import load_settings; from assistant.index import open_snapshot;"
-            "s=load_settings(); snap=open_snapshot(s,'fake-64');"
-            "print(snap.chunks.count(), snap.manifest.build_id, snap.sentences.count(), len(snap.bm25.chunk_ids))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**__import__("os").environ})
+    code = (
+        "from assistant.settings import load_settings; from assistant.index import open_snapshot;"
+        "s=load_settings(); snap=open_snapshot(s,'fake-64');"
+        "print(snap.chunks.count(), snap.manifest.build_id, snap.sentences.count(), len(snap.bm25.chunk_ids))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**__import__("os").environ},
+    )
     count, build_id, sentences, bm25 = out.stdout.split()
-    assert int(count) == 6 and build_id == report.manifest.build_id and int(sentences) >= 6 and int(bm25) == 6
+    assert (
+        int(count) == 6
+        and build_id == report.manifest.build_id
+        and int(sentences) >= 6
+        and int(bm25) == 6
+    )
     # BM25 is persisted with the build and loaded, not rebuilt from tokens at every open.
     build = isolated_home / "index" / "builds" / build_id
-    assert (build / "bm25" / "chunk_ids.json").exists() and (build / "bm25" / "params.index.json").exists()
+    assert (build / "bm25" / "chunk_ids.json").exists() and (
+        build / "bm25" / "params.index.json"
+    ).exists()
     assert (isolated_home / "index" / "CURRENT").read_text() == build_id
 
 
@@ -89,9 +121,12 @@ def test_rebuild_embeds_only_what_changed(tiny_bundle, test_settings):
     assert not again.changed and emb.embedded == cold  # nothing changed: no work, same build
     changed = tiny_bundle.model_copy(deep=True)
     changed.passages[1] = changed.passages[1].model_copy(
-        update={"text": "주, 산업 및 비핵심 연방 기금은 3억 800만 달러를 기부했습니다."})
+        update={"text": "주, 산업 및 비핵심 연방 기금은 3억 800만 달러를 기부했습니다."}
+    )
     third = service.build(changed)
-    assert third.changed and third.chunks_embedded == 1 and third.documents_changed == ["t/ko-budget"]
+    assert (
+        third.changed and third.chunks_embedded == 1 and third.documents_changed == ["t/ko-budget"]
+    )
     assert emb.embedded - cold == third.chunks_embedded + third.sentences_embedded <= 3
     layout = IndexLayout(test_settings)
     assert layout.current().build_id == third.manifest.build_id
@@ -113,7 +148,9 @@ def test_failed_build_keeps_the_previous_index(tiny_bundle, test_settings):
             raise RuntimeError("killed mid-build")
 
     changed = tiny_bundle.model_copy(deep=True)
-    changed.passages[0] = changed.passages[0].model_copy(update={"text": "완전히 새로운 내용입니다."})
+    changed.passages[0] = changed.passages[0].model_copy(
+        update={"text": "완전히 새로운 내용입니다."}
+    )
     with pytest.raises(RuntimeError):
         IndexService(test_settings, Exploding(test_settings)).build(changed)
     snap = open_snapshot(test_settings, "fake-64")

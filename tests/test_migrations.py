@@ -78,7 +78,12 @@ EXPECTED_SCHEMA = {
     ),
 }
 
-EXPECTED_MIGRATIONS = ["m001_answers", "m002_citations", "m003_verdicts", "m004_trace_and_support_states"]
+EXPECTED_MIGRATIONS = [
+    "m001_answers",
+    "m002_citations",
+    "m003_verdicts",
+    "m004_trace_and_support_states",
+]
 
 
 def schema(db: sqlite3.Connection) -> dict[str, str]:
@@ -115,7 +120,11 @@ def test_migrate_runs_only_pending(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS[:1])
     assert migrations.migrate(db) == ["m001_answers"]
     monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS)
-    assert migrations.migrate(db) == ["m002_citations", "m003_verdicts", "m004_trace_and_support_states"]
+    assert migrations.migrate(db) == [
+        "m002_citations",
+        "m003_verdicts",
+        "m004_trace_and_support_states",
+    ]
     assert schema(db) == EXPECTED_SCHEMA
 
 

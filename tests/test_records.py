@@ -13,14 +13,18 @@ from assistant.answer.records.query import RecordQuery, YearFilter, parse_record
 from assistant.answer.records.render import render_result
 from assistant.answer.trace import Code
 
-CASES = json.loads((Path(__file__).parent / "data" / "record_query_cases.json").read_text(encoding="utf-8"))
+CASES = json.loads(
+    (Path(__file__).parent / "data" / "record_query_cases.json").read_text(encoding="utf-8")
+)
 # Cases the rules leave to the LLM (they stay "unsure"): a typo in a question word.
 LEFT_TO_THE_LLM = {"wich institutes are in pensylvania"}
 
 
 def _names(result) -> list[str]:
-    return [getattr(x, "acronym", None) or getattr(x, "key", None) or getattr(x, "number", None)
-            for x in result.items]
+    return [
+        getattr(x, "acronym", None) or getattr(x, "key", None) or getattr(x, "number", None)
+        for x in result.items
+    ]
 
 
 def _matches(case: dict) -> bool:
@@ -31,22 +35,35 @@ def _matches(case: dict) -> bool:
     q, res = parse.query, execute(parse.query)
     names = _names(res)
     if kind == "list":  # the described institutes listed with their focus count as the list
-        return q.table == "institutes" and q.action in ("list", "count", "lookup") and sorted(names) == \
-            sorted(expect["items"])
+        return (
+            q.table == "institutes"
+            and q.action in ("list", "count", "lookup")
+            and sorted(names) == sorted(expect["items"])
+        )
     if kind == "count":
         got = res.count if q.distinct else len(names)
-        return got == expect["value"] and ("items" not in expect or sorted(names) == sorted(expect["items"]))
+        return got == expect["value"] and (
+            "items" not in expect or sorted(names) == sorted(expect["items"])
+        )
     if kind == "lookup":
-        inst = expect["institute"] if isinstance(expect["institute"], list) else [expect["institute"]]
-        return q.action == "lookup" and sorted(names) == sorted(inst) and expect["field"] in q.fields
+        inst = (
+            expect["institute"] if isinstance(expect["institute"], list) else [expect["institute"]]
+        )
+        return (
+            q.action == "lookup" and sorted(names) == sorted(inst) and expect["field"] in q.fields
+        )
     if kind in ("first", "last"):
         return q.action == kind and sorted(names) == sorted(expect["items"])
     if kind == "objectives":
         return q.table == "objectives" and sorted(map(str, names)) == sorted(expect["items"])
     if kind == "goal_of":
-        return q.action == "goal_of" and res.parent is not None and res.parent.number == expect["goal"]
+        return (
+            q.action == "goal_of" and res.parent is not None and res.parent.number == expect["goal"]
+        )
     if kind == "agencies":
-        return q.table == "agencies" and sorted(names) == sorted(x.replace("HHS/FDA", "HHS") for x in expect["items"])
+        return q.table == "agencies" and sorted(names) == sorted(
+            x.replace("HHS/FDA", "HHS") for x in expect["items"]
+        )
     return False
 
 
@@ -59,28 +76,48 @@ def test_parser_cases(case):
 
 
 def test_parser_cases_cover_both_languages_and_refuse_prose():
-    assert sum(c["lang"] == "ko" for c in CASES) >= 30 and sum(c["lang"] == "en" for c in CASES) >= 30
+    assert (
+        sum(c["lang"] == "ko" for c in CASES) >= 30 and sum(c["lang"] == "en" for c in CASES) >= 30
+    )
     nones = [c for c in CASES if c["expect"]["kind"] == "none"]
     assert len(nones) >= 10 and all(_matches(c) for c in nones)
 
 
 def test_execution():
-    assert [r.acronym for r in execute(RecordQuery(table="institutes", action="list", agency="DOC")).items] == ["NIIMBL"]
+    assert [
+        r.acronym
+        for r in execute(RecordQuery(table="institutes", action="list", agency="DOC")).items
+    ] == ["NIIMBL"]
     assert execute(RecordQuery(table="institutes", action="count", agency="DOE")).count == 7
     assert _names(execute(RecordQuery(table="institutes", action="first"))) == ["America Makes"]
     assert _names(execute(RecordQuery(table="institutes", action="last"))) == ["EPIXC"]
-    assert _names(execute(RecordQuery(table="institutes", action="list", agency="DoD",
-                                      year=YearFilter(op="eq", year=2014)))) == ["MxD", "LIFT"]
-    assert set(_names(execute(RecordQuery(table="institutes", action="list", states=["New York"])))) == \
-        {"AIM Photonics", "RAPID", "REMADE"}
+    assert _names(
+        execute(
+            RecordQuery(
+                table="institutes", action="list", agency="DoD", year=YearFilter(op="eq", year=2014)
+            )
+        )
+    ) == ["MxD", "LIFT"]
+    assert set(
+        _names(execute(RecordQuery(table="institutes", action="list", states=["New York"])))
+    ) == {"AIM Photonics", "RAPID", "REMADE"}
     assert _names(execute(RecordQuery(table="institutes", action="list", states=["Florida"]))) == []
     assert execute(RecordQuery(table="institutes", action="count", distinct="states")).count == 14
-    assert _names(execute(RecordQuery(table="institutes", action="list", year=YearFilter(op="before", year=2015))))\
-        == ["America Makes", "MxD", "LIFT"]
+    assert _names(
+        execute(
+            RecordQuery(table="institutes", action="list", year=YearFilter(op="before", year=2015))
+        )
+    ) == ["America Makes", "MxD", "LIFT"]
     most = execute(RecordQuery(table="agencies", action="most"))
     assert most.group == "DoD" and most.count == 9 and len(most.items) == 9
-    assert _names(execute(RecordQuery(table="objectives", action="list", goal=2))) == ["2.1", "2.2", "2.3"]
-    assert len(execute(RecordQuery(table="agencies", action="list", role="participating")).items) == 6
+    assert _names(execute(RecordQuery(table="objectives", action="list", goal=2))) == [
+        "2.1",
+        "2.2",
+        "2.3",
+    ]
+    assert (
+        len(execute(RecordQuery(table="agencies", action="list", role="participating")).items) == 6
+    )
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -89,19 +126,29 @@ def test_rendering_cites_every_item_to_its_row_and_counts_the_list(lang):
     out = render_result(res, lang)
     assert len(out) == 9 and all(len(r.cites) == 1 for r in out)
     assert [r.cites[0] for r in out] == [x.id for x in res.items]  # each item its own row
-    assert out[0].text.startswith("9 institutes" if lang == "en" else "국방부(DoD)가 후원하는 연구소는 9곳")
+    assert out[0].text.startswith(
+        "9 institutes" if lang == "en" else "국방부(DoD)가 후원하는 연구소는 9곳"
+    )
     assert all(r.text.startswith("- ") for r in out[1:])
     names = " ".join(r.text for r in out)
     assert "America Makes" in names and "미국이 만든다" not in names  # the real English names
     goals = render_result(execute(RecordQuery(table="goals", action="list")), lang)
-    quote = "“Increase the competitiveness of U.S. manufacturing”" if lang == "en" else "“미국 제조업의 경쟁력 강화”"
+    quote = (
+        "“Increase the competitiveness of U.S. manufacturing”"
+        if lang == "en"
+        else "“미국 제조업의 경쟁력 강화”"
+    )
     assert quote in goals[0].text  # quoted, not paraphrased
 
 
 def test_an_empty_list_says_none_in_the_askers_language():
-    (en,) = render_result(execute(RecordQuery(table="institutes", action="list", states=["Florida"])), "en")
+    (en,) = render_result(
+        execute(RecordQuery(table="institutes", action="list", states=["Florida"])), "en"
+    )
     assert en.text.startswith("None of the 17 institutes") and "Florida" in en.text
-    (ko,) = render_result(execute(RecordQuery(table="institutes", action="list", states=["Florida"])), "ko")
+    (ko,) = render_result(
+        execute(RecordQuery(table="institutes", action="list", states=["Florida"])), "ko"
+    )
     assert "없습니다" in ko.text
 
 
@@ -120,14 +167,19 @@ def plan_services(tmp_path_factory):
     return services
 
 
-@pytest.mark.parametrize(("question", "n_items", "lang"), [
-    ("Which institutes does the Department of Defense sponsor?", 9, "en"),
-    ("국방부가 후원하는 연구소는 어디인가요?", 9, "ko"),
-    ("Which institutes are headquartered in New York?", 3, "en"),
-    ("2016년에 설립된 연구소를 모두 알려주세요.", 3, "ko"),
-])
+@pytest.mark.parametrize(
+    ("question", "n_items", "lang"),
+    [
+        ("Which institutes does the Department of Defense sponsor?", 9, "en"),
+        ("국방부가 후원하는 연구소는 어디인가요?", 9, "ko"),
+        ("Which institutes are headquartered in New York?", 3, "en"),
+        ("2016년에 설립된 연구소를 모두 알려주세요.", 3, "ko"),
+    ],
+)
 def test_the_records_route_answers_without_an_llm(plan_services, question, n_items, lang):
-    ans = plan_services.answers.answer(question, mode="local")  # no LLM is loaded for a records answer
+    ans = plan_services.answers.answer(
+        question, mode="local"
+    )  # no LLM is loaded for a records answer
     assert not ans.refused and ans.language == lang and ans.llm_id == "records"
     assert Code.ROUTE_RECORDS in ans.codes() and Code.RECORDS_ANSWERED in ans.codes()
     assert len(ans.citations) == n_items and all(c.page in (5, 6) for c in ans.citations)
@@ -138,35 +190,59 @@ def test_the_records_route_answers_without_an_llm(plan_services, question, n_ite
 
 def test_a_goal_question_is_answered_with_the_quoted_objectives(plan_services):
     ans = plan_services.answers.answer("List the objectives under Goal 2.", mode="extractive")
-    assert "Objective 2.1" in ans.answer and "Objective 2.3" in ans.answer and "Objective 1.1" not in ans.answer
+    assert (
+        "Objective 2.1" in ans.answer
+        and "Objective 2.3" in ans.answer
+        and "Objective 1.1" not in ans.answer
+    )
     assert {c.page for c in ans.citations} == {9}
 
 
 def test_a_two_part_question_gets_the_records_part_and_the_prose_part(plan_services):
     ans = plan_services.answers.answer(
-        "Which institutes does DOE sponsor, and what is the mission of the program?", mode="extractive")
+        "Which institutes does DOE sponsor, and what is the mission of the program?",
+        mode="extractive",
+    )
     assert Code.ROUTE_BOTH in ans.codes() or Code.ROUTE_RECORDS in ans.codes()
     assert "CESMII" in ans.answer
 
 
 def test_two_record_questions_in_one_are_both_answered(plan_services):
-    ans = plan_services.answers.answer("How many institutes are headquartered in Ohio and how many agencies sponsor "
-                                       "institutes?", mode="local")
+    ans = plan_services.answers.answer(
+        "How many institutes are headquartered in Ohio and how many agencies sponsor institutes?",
+        mode="local",
+    )
     assert ans.codes().count(Code.RECORDS_ANSWERED) == 2 and ans.support.llm_calls == 0
-    assert "2" in ans.answer and "3" in ans.answer and "America Makes" in ans.answer and "DOE" in ans.answer
+    assert (
+        "2" in ans.answer
+        and "3" in ans.answer
+        and "America Makes" in ans.answer
+        and "DOE" in ans.answer
+    )
 
 
-@pytest.mark.parametrize(("question", "role"), [
-    ("How many participating agencies are there?", "participating"),
-    ("Which agencies participate in the program without sponsoring any institute?", "participating"),
-    ("How many federal agencies take part in Manufacturing USA?", None),
-    ("몇 개의 연방 기관이 Manufacturing USA에 참여하나요?", None),
-    ("참여 기관은 몇 곳인가요?", "participating"),
-])
+@pytest.mark.parametrize(
+    ("question", "role"),
+    [
+        ("How many participating agencies are there?", "participating"),
+        (
+            "Which agencies participate in the program without sponsoring any institute?",
+            "participating",
+        ),
+        ("How many federal agencies take part in Manufacturing USA?", None),
+        ("몇 개의 연방 기관이 Manufacturing USA에 참여하나요?", None),
+        ("참여 기관은 몇 곳인가요?", "participating"),
+    ],
+)
 def test_a_role_is_read_from_the_agency_noun_not_the_verb(question, role):
     parse = parse_record_query(build_frame(question))
     assert parse.query is not None and parse.query.table == "agencies" and parse.query.role == role
 
 
 def test_a_question_about_one_named_agency_is_not_the_agency_list():
-    assert parse_record_query(build_frame("Which office of the Department of Labor handles workforce?")).query is None
+    assert (
+        parse_record_query(
+            build_frame("Which office of the Department of Labor handles workforce?")
+        ).query
+        is None
+    )

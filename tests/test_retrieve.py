@@ -17,7 +17,10 @@ USC_TITLE = "15 U.S.C. § 278s — Manufacturing USA"
 def test_handles_are_numbers_abbreviations_and_words_the_plan_never_uses():
     plan_words = {"manufacturing", "usa", "protocol"}
     assert document_handles(USC_TITLE, plan_words) == {"278s", "usc"}
-    assert document_handles("Zorblax inspection protocol 2023", plan_words) == {"zorblax", "inspection"}
+    assert document_handles("Zorblax inspection protocol 2023", plan_words) == {
+        "zorblax",
+        "inspection",
+    }
     assert {"278s", "usc"} <= question_handles("15 U.S.C. 278s에 따르면 기관장은?")
     assert "2023" not in question_handles("What happened in 2023?")  # years name no document
 
@@ -26,10 +29,23 @@ def test_handles_are_numbers_abbreviations_and_words_the_plan_never_uses():
 def services(test_settings):
     docs = [_doc("plan/demo", "Demo plan", "ko"), _doc("added/usc-278s", USC_TITLE, "en")]
     passages = [
-        _p("plan/demo", 1, "LIFT 본사는 디트로이트에 있습니다. LIFT is in Detroit.", "ko", 5, ["Table 1"]),
+        _p(
+            "plan/demo",
+            1,
+            "LIFT 본사는 디트로이트에 있습니다. LIFT is in Detroit.",
+            "ko",
+            5,
+            ["Table 1"],
+        ),
         _p("plan/demo", 2, "협의회는 2023년에 소집되었습니다.", "ko", 18, ["Goal 4"]),
-        _p("added/usc-278s", 1, "Where is LIFT headquartered? LIFT is headquartered in Detroit.", "en", 0,
-           ["(a) Definitions"]),
+        _p(
+            "added/usc-278s",
+            1,
+            "Where is LIFT headquartered? LIFT is headquartered in Detroit.",
+            "en",
+            0,
+            ["(a) Definitions"],
+        ),
     ]
     s = build_services(test_settings)
     s.index_service().build(CorpusBundle(documents=docs, passages=passages))
@@ -49,7 +65,9 @@ def test_an_added_document_yields_to_the_plan_unless_named_or_clearly_closer(ser
     for w in cfg.weights.values():
         w.cited_margin = 1.0  # no chunk is that much closer: only naming lifts the prior
     assert _top_doc(services, question) == "plan/demo"
-    assert _top_doc(services, "Where is LIFT headquartered under 15 U.S.C. 278s?") == "added/usc-278s"
+    assert (
+        _top_doc(services, "Where is LIFT headquartered under 15 U.S.C. 278s?") == "added/usc-278s"
+    )
     for w in cfg.weights.values():
         w.cited_margin = 0.0  # closer than every plan chunk: competes unnamed
     assert _top_doc(services, question) == "added/usc-278s"

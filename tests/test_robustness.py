@@ -34,7 +34,9 @@ BAD_INPUTS = {
 def cli_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("robust-home")
     env = {**os.environ, "ASSISTANT_HOME": str(home), "ASSISTANT_PROFILES": "test"}
-    subprocess.run([sys.executable, "-m", "assistant", "index"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "assistant", "index"], env=env, check=True, capture_output=True
+    )
     return home
 
 
@@ -113,19 +115,36 @@ def test_killed_rebuild_leaves_the_previous_index_serving(cli_home, tmp_path):
 
     home = tmp_path / "kill"
     shutil.copytree(cli_home, home)
-    env = {**os.environ, "ASSISTANT_HOME": str(home), "ASSISTANT_PROFILES": "test",
-           "ASSISTANT_VECTOR_CACHE": str(tmp_path / "empty-cache.sqlite")}
+    env = {
+        **os.environ,
+        "ASSISTANT_HOME": str(home),
+        "ASSISTANT_PROFILES": "test",
+        "ASSISTANT_VECTOR_CACHE": str(tmp_path / "empty-cache.sqlite"),
+    }
     before = (home / "index" / "CURRENT").read_text()
-    proc = subprocess.Popen([sys.executable, "-m", "assistant", "index", "--force"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "index", "--force"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(4.0)  # mid-build: parsing, chunking, embedding or writing Chroma
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert (home / "index" / "CURRENT").read_text() == before
-    out = subprocess.run([sys.executable, "-m", "assistant", "search", "LIFT 본사", "--json", "-k", "3"],
-                         env=env, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "assistant", "search", "LIFT 본사", "--json", "-k", "3"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0 and json.loads(out.stdout)["hits"], out.stderr
     # The next build runs normally (the lock died with the process).
-    rebuilt = subprocess.run([sys.executable, "-m", "assistant", "index", "--force", "--json"], env=env,
-                             capture_output=True, text=True, timeout=300)
+    rebuilt = subprocess.run(
+        [sys.executable, "-m", "assistant", "index", "--force", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert rebuilt.returncode == 0 and json.loads(rebuilt.stdout)["changed"]

@@ -49,17 +49,27 @@ def test_required_variable_without_default_fails():
     with pytest.raises(ConfigError, match="NEEDED"):
         expand_env({"a": "${NEEDED}"}, {})
     # Expansion keeps strings: the field's type decides (never YAML).
-    assert expand_env({"a": "${NEEDED}", "b": ["x-${N:3}"]}, {"NEEDED": "1"}) == {"a": "1", "b": ["x-3"]}
+    assert expand_env({"a": "${NEEDED}", "b": ["x-${N:3}"]}, {"NEEDED": "1"}) == {
+        "a": "1",
+        "b": ["x-3"],
+    }
 
 
 def test_deep_merge():
-    assert deep_merge({"a": {"b": 1, "c": 2}}, {"a": {"c": 3}, "d": 4}) == {"a": {"b": 1, "c": 3}, "d": 4}
+    assert deep_merge({"a": {"b": 1, "c": 2}}, {"a": {"c": 3}, "d": 4}) == {
+        "a": {"b": 1, "c": 3},
+        "d": 4,
+    }
 
 
 @pytest.mark.parametrize("raw", ["0123", "1.5", "yes", "a: b", "[x]", "null", "~", "{}"])
 def test_values_from_the_environment_arrive_as_the_strings_they_were(raw):
-    env = {"OPENAI_API_KEY": raw, "OPENAI_MODEL": raw, "ASSISTANT_REVIEW_USERS": raw,
-           "ASSISTANT__LLM__OPENAI__BASE_URL": raw}
+    env = {
+        "OPENAI_API_KEY": raw,
+        "OPENAI_MODEL": raw,
+        "ASSISTANT_REVIEW_USERS": raw,
+        "ASSISTANT__LLM__OPENAI__BASE_URL": raw,
+    }
     s = load_settings(env=env, profiles=[])
     assert s.llm.openai.api_key.get_secret_value() == raw
     assert s.llm.openai.model == raw and s.llm.openai.base_url == raw
@@ -67,26 +77,42 @@ def test_values_from_the_environment_arrive_as_the_strings_they_were(raw):
 
 
 def test_typed_fields_are_parsed_by_their_type():
-    env = {"ASSISTANT_PORT": "0123", "ASSISTANT__LOG__ENABLED": "no", "ASSISTANT__LLM__TEMPERATURE": "0.5",
-           "ASSISTANT__ANSWER__DISABLED_STEPS": "gate_kind, recite", "ASSISTANT_PDF_PAGE_OFFSET": ""}
+    env = {
+        "ASSISTANT_PORT": "0123",
+        "ASSISTANT__LOG__ENABLED": "no",
+        "ASSISTANT__LLM__TEMPERATURE": "0.5",
+        "ASSISTANT__ANSWER__DISABLED_STEPS": "gate_kind, recite",
+        "ASSISTANT_PDF_PAGE_OFFSET": "",
+    }
     s = load_settings(env=env, profiles=[])
     assert s.ui.port == 123 and s.log.enabled is False and s.llm.temperature == 0.5
     assert s.answer.disabled_steps == ["gate_kind", "recite"] and s.data.pdf_page_offset is None
-    s = load_settings(env={"ASSISTANT__ANSWER__DISABLED_STEPS": '["records"]', "ASSISTANT_PDF_PAGE_OFFSET": "6"},
-                      profiles=[])
+    s = load_settings(
+        env={"ASSISTANT__ANSWER__DISABLED_STEPS": '["records"]', "ASSISTANT_PDF_PAGE_OFFSET": "6"},
+        profiles=[],
+    )
     assert s.answer.disabled_steps == ["records"] and s.data.pdf_page_offset == 6
 
 
 def test_a_bad_value_names_the_key_and_never_prints_a_secret():
     with pytest.raises(ConfigError) as err:
-        load_settings(env={"ASSISTANT_PORT": "eighty", "OPENAI_API_KEY": "sk-very-secret-0123"}, profiles=[])
+        load_settings(
+            env={"ASSISTANT_PORT": "eighty", "OPENAI_API_KEY": "sk-very-secret-0123"}, profiles=[]
+        )
     message = err.value.user_message()
     assert "ui.port" in message and "eighty" not in message and "sk-very-secret" not in message
     with pytest.raises(ConfigError) as err:
-        load_settings(env={"ASSISTANT__LLM__OPENAI__API_KEY": "sk-very-secret-0123", "ASSISTANT__LLM__OPENAI__X": "1"},
-                      profiles=[])
+        load_settings(
+            env={
+                "ASSISTANT__LLM__OPENAI__API_KEY": "sk-very-secret-0123",
+                "ASSISTANT__LLM__OPENAI__X": "1",
+            },
+            profiles=[],
+        )
     assert "sk-very-secret" not in err.value.user_message()
-    assert "sk-very-secret" not in repr(load_settings(env={"OPENAI_API_KEY": "sk-very-secret-0123"}, profiles=[]))
+    assert "sk-very-secret" not in repr(
+        load_settings(env={"OPENAI_API_KEY": "sk-very-secret-0123"}, profiles=[])
+    )
 
 
 def test_a_users_own_settings_file(tmp_path):

@@ -55,9 +55,25 @@ def test_the_seed_has_17_rows_that_match_the_records_field_by_field(parsed):
     assert len(parsed) == len(reviewed) == 17
     check_institutes(parsed, reviewed)  # raises on any difference
     for p, r in zip(parsed, reviewed, strict=True):
-        assert (p.acronym, p.name_ko_mt, p.focus_ko_mt, p.agency, p.agency_ko_mt, p.hq_ko_mt, p.established,
-                p.page) == (r.acronym, r.name_ko_mt, r.focus_ko_mt, r.agency, r.agency_ko_mt, r.hq_ko_mt,
-                            r.established, r.page)
+        assert (
+            p.acronym,
+            p.name_ko_mt,
+            p.focus_ko_mt,
+            p.agency,
+            p.agency_ko_mt,
+            p.hq_ko_mt,
+            p.established,
+            p.page,
+        ) == (
+            r.acronym,
+            r.name_ko_mt,
+            r.focus_ko_mt,
+            r.agency,
+            r.agency_ko_mt,
+            r.hq_ko_mt,
+            r.established,
+            r.page,
+        )
         assert p.places_en == {x for loc in r.locations for x in (loc.city, loc.state)}
 
 
@@ -65,14 +81,20 @@ def test_mt_artifacts_are_read_right(parsed):
     rows = {r.acronym: r for r in parsed}
     assert rows["IACMI"].established == "2015-06" and rows["IACMI"].agency == "DOE"  # 준, 암사슴
     assert rows["NIIMBL"].agency == "DOC" and rows["NIIMBL"].agency_ko_mt == "의사"
-    assert rows["RAPID"].name_ko_mt.startswith("빠른") and rows["LIFT"].name_ko_mt.startswith("승강기")
+    assert rows["RAPID"].name_ko_mt.startswith("빠른") and rows["LIFT"].name_ko_mt.startswith(
+        "승강기"
+    )
     assert rows["AIM Photonics"].places_en == {"Rochester", "Albany", "New York"}
-    assert sum(r.agency == "DoD" for r in parsed) == 9 and sum(r.agency == "DOE" for r in parsed) == 7
+    assert (
+        sum(r.agency == "DoD" for r in parsed) == 9 and sum(r.agency == "DOE" for r in parsed) == 7
+    )
     assert [r.page for r in parsed].count(5) == 11
 
 
-@pytest.mark.parametrize(("field", "value"), [("established", "2014-03"), ("agency", "DOE"),
-                                              ("hq_ko_mt", "미시간주 랜싱"), ("page", 6)])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("established", "2014-03"), ("agency", "DOE"), ("hq_ko_mt", "미시간주 랜싱"), ("page", 6)],
+)
 def test_a_wrong_record_field_fails_the_build(parsed, field, value):
     reviewed = copy.deepcopy(records().institutes)
     lift = next(r for r in reviewed if r.acronym == "LIFT")
@@ -85,7 +107,9 @@ def test_goals_table_matches_the_records(table_lines):
     _, t2 = table_lines
     goals = parse_goals_table(t2)
     assert [len(g.objectives) for g in goals] == [4, 3, 3, 3]
-    assert goals[2].objectives[1][0] == "3.2" and goals[0].outcome_ko_mt.startswith("다양한 제조 생태계")
+    assert goals[2].objectives[1][0] == "3.2" and goals[0].outcome_ko_mt.startswith(
+        "다양한 제조 생태계"
+    )
     check_goals(goals, records().goals, 9)
     wrong = copy.deepcopy(records().goals)
     wrong[1].objectives[0].title_ko_mt = "다른 목표"

@@ -60,9 +60,16 @@ def start_server(tiny_bundle, port):
 
             gen.stream = slow  # type: ignore[method-assign]
         app = build_app(services)
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                               log_level="warning", lifespan="on",
-                                               timeout_graceful_shutdown=2))
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=port,
+                log_level="warning",
+                lifespan="on",
+                timeout_graceful_shutdown=2,
+            )
+        )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         deadline = time.monotonic() + 30
@@ -70,9 +77,14 @@ def start_server(tiny_bundle, port):
             assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
             time.sleep(0.05)
         started.append((server, thread))
-        return SimpleNamespace(url=f"http://127.0.0.1:{port}/", services=services, gen=gen,
-                               settings=settings, db_path=paths.logs_db(settings),
-                               client=make_client)
+        return SimpleNamespace(
+            url=f"http://127.0.0.1:{port}/",
+            services=services,
+            gen=gen,
+            settings=settings,
+            db_path=paths.logs_db(settings),
+            client=make_client,
+        )
 
     yield start
     for c in clients:
@@ -103,8 +115,9 @@ def test_ask_streams_evidence_then_tokens_then_final(start_server):
     srv = start_server()
     srv.gen.queue(EPIXC_A)
     c = srv.client(srv.url)
-    assert {"/ask", "/chat"} <= set(c.view_api(return_format="dict", print_info=False)
-                                     ["named_endpoints"])
+    assert {"/ask", "/chat"} <= set(
+        c.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    )
     states = ask_states(c, EPIXC_Q)
     types = [s["type"] for s in states]
     # Evidence first (retrieval done, before any generated token), several partial
@@ -144,8 +157,10 @@ def test_follow_up_passes_history(start_server):
     srv.gen.queue(EPIXC_A, EPIXC_A, EPIXC_A)
     c = srv.client(srv.url)
     # Plain API: history given as JSON.
-    history = [{"role": "user", "content": "Tell me about EPIXC."},
-               {"role": "assistant", "content": "EPIXC is an institute [1]."}]
+    history = [
+        {"role": "user", "content": "Tell me about EPIXC."},
+        {"role": "assistant", "content": "EPIXC is an institute [1]."},
+    ]
     final = ask_states(c, "How much federal money will it get?", history)[-1]
     assert final["type"] == "final"
     rows = logged(srv.db_path)
@@ -206,8 +221,9 @@ def test_bad_input_gets_a_clear_message(start_server):
         if len(question) == 100_000:
             assert any("first 2000 characters" in n for n in ans["notices"])
     # Through the chat: the question is shown as text, never as markup.
-    messages, sources = c.predict("<script>alert(1)</script><img src=x onerror=alert(2)>",
-                                  api_name="/chat")
+    messages, sources = c.predict(
+        "<script>alert(1)</script><img src=x onerror=alert(2)>", api_name="/chat"
+    )
     shown = json.dumps(messages) + sources
     assert "<script>" not in shown and "<img" not in shown
     assert "&lt;script&gt;" in messages[0]["content"][0]["text"]
@@ -252,8 +268,12 @@ def test_review_not_mounted_without_credentials(start_server):
     srv = start_server(review_users="")
     for path in ("review", "review/", "review/config", "review/gradio_api/info"):
         assert httpx.get(srv.url + path, timeout=10).status_code == 404, path
-    assert httpx.post(srv.url + "review/login", data={"username": "a", "password": "b"},
-                      timeout=10).status_code == 404
+    assert (
+        httpx.post(
+            srv.url + "review/login", data={"username": "a", "password": "b"}, timeout=10
+        ).status_code
+        == 404
+    )
     assert httpx.get(srv.url, timeout=10).status_code == 200
 
 
@@ -267,9 +287,11 @@ def test_review_requires_login_and_records_verdicts(start_server):
     assert httpx.get(srv.url + "review", timeout=10, follow_redirects=True).status_code == 200
     for path in ("config", "gradio_api/info"):
         assert httpx.get(base + path, timeout=10).status_code == 401, path
-    for path, body in (("gradio_api/queue/join", {"data": [], "fn_index": 0, "session_hash": "x"}),
-                       ("gradio_api/call/list_answers", {"data": ["", "", "all", "all"]}),
-                       ("gradio_api/call/record_verdict", {"data": [1, "correct", ""]})):
+    for path, body in (
+        ("gradio_api/queue/join", {"data": [], "fn_index": 0, "session_hash": "x"}),
+        ("gradio_api/call/list_answers", {"data": ["", "", "all", "all"]}),
+        ("gradio_api/call/record_verdict", {"data": [1, "correct", ""]}),
+    ):
         assert httpx.post(base + path, json=body, timeout=10).status_code == 401, path
     with pytest.raises(Exception, match="credentials"):
         srv.client(base)
@@ -297,10 +319,11 @@ def test_review_requires_login_and_records_verdicts(start_server):
     lead = srv.client(base, auth=("lead", "pw:with:colons"))
     lead.predict(cid, "correct", "", api_name="/record_verdict")
     assert [(v["reviewer"], v["verdict"]) for v in db_verdicts(srv.db_path)] == [
-        ("staff", "wrong_passage"), ("lead", "correct")]
+        ("staff", "wrong_passage"),
+        ("lead", "correct"),
+    ]
     files = staff.predict(api_name="/export_csv")
-    assert sorted(f["orig_name"] for f in files) == [
-        "answers.csv", "citations.csv", "verdicts.csv"]
+    assert sorted(f["orig_name"] for f in files) == ["answers.csv", "citations.csv", "verdicts.csv"]
 
 
 def db_verdicts(db_path) -> list[dict]:
@@ -320,10 +343,19 @@ def test_review_users_are_hashed_and_checked_in_constant_time(test_settings):
     assert not load_reviewers(test_settings)
     test_settings.ui.review_users = SecretStr("a:1, b:x:y ,bad,:nopw,c:")
     r = load_reviewers(test_settings)
-    assert r.names() == ["a", "b"] and r.check("b", "x:y") and not r.check("b", "x") and not r.check("zz", "1")
+    assert (
+        r.names() == ["a", "b"]
+        and r.check("b", "x:y")
+        and not r.check("b", "x")
+        and not r.check("zz", "1")
+    )
     path = add_user(test_settings, "carol", "a long secret phrase")
     text = path.read_text()
-    assert "a long secret phrase" not in text and text.startswith("carol:") and users_file(test_settings) == path
+    assert (
+        "a long secret phrase" not in text
+        and text.startswith("carol:")
+        and users_file(test_settings) == path
+    )
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     assert load_reviewers(test_settings).check("carol", "a long secret phrase")
 
@@ -333,22 +365,43 @@ def test_render_escapes_corpus_text_and_user_input():
     from ui import render
 
     evil = "<script>alert(1)</script> {{7*7}} ${x} [a](javascript:alert(2)) <img src=x onerror=y>"
-    c = Citation(n=2, chunk_id="plan#1", doc_id="plan/nist-ams-600-15", doc_title=evil, page=19,
-                 page_label="p. 19", section=evil, quote="LIFT is in Detroit.",
-                 passage=f"{evil} LIFT is in Detroit. More.", verified=True,
-                 references=[ReferenceLink(id="r", title=evil, url="javascript:alert(3)"),
-                             ReferenceLink(id="s", title="GAO", url="https://www.gao.gov/x",
-                                           agency="GAO", date="2023")],
-                 link="https://doi.org/10.6028/NIST.AMS.600-15")
+    c = Citation(
+        n=2,
+        chunk_id="plan#1",
+        doc_id="plan/nist-ams-600-15",
+        doc_title=evil,
+        page=19,
+        page_label="p. 19",
+        section=evil,
+        quote="LIFT is in Detroit.",
+        passage=f"{evil} LIFT is in Detroit. More.",
+        verified=True,
+        references=[
+            ReferenceLink(id="r", title=evil, url="javascript:alert(3)"),
+            ReferenceLink(
+                id="s", title="GAO", url="https://www.gao.gov/x", agency="GAO", date="2023"
+            ),
+        ],
+        link="https://doi.org/10.6028/NIST.AMS.600-15",
+    )
     card = render.source_card(c, 3, "en", "final")
     assert "<script" not in card and "<img" not in card and 'href="javascript' not in card
     assert "{{" not in card and "${" not in card
     assert 'id="src-3-2"' in card and '<mark class="quote">LIFT is in Detroit.</mark>' in card
-    assert 'href="https://doi.org/10.6028/NIST.AMS.600-15"' in card and "NIST AMS 600-15, p. 19" in card
+    assert (
+        'href="https://doi.org/10.6028/NIST.AMS.600-15"' in card
+        and "NIST AMS 600-15, p. 19" in card
+    )
     assert 'href="https://www.gao.gov/x"' in card and "GAO, 2023" in card
-    ans = Answer(question=evil, language="en", answer=f"{evil} LIFT is in Detroit [2].",
-                 refused=False, citations=[c], support=Support(level="partial"),
-                 notices=[evil])
+    ans = Answer(
+        question=evil,
+        language="en",
+        answer=f"{evil} LIFT is in Detroit [2].",
+        refused=False,
+        citations=[c],
+        support=Support(level="partial"),
+        notices=[evil],
+    )
     md = render.answer_markdown(ans, 3)
     assert "<script" not in md and "<img" not in md and "](javascript" not in md
     assert '<a class="cite-marker" href="#src-3-2"' in md

@@ -23,17 +23,24 @@ from tests.fixtures.servers import free_port
 
 # The first test also pays for the session's real index build (3-4 min on an idle machine;
 # several times that while other heavy jobs share the 2 cores).
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.network,
-              pytest.mark.timeout(2400)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.network, pytest.mark.timeout(2400)]
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
 SMALL_LLM = "qwen2.5-coder-0.5b-instruct-q4_k_m"
 OFFICIAL = "https://doi.org/10.6028/NIST.AMS.600-15"
 SHOTS = paths.project_root() / "test-artifacts" / "screenshots"
@@ -57,8 +64,9 @@ def ui_services(real_services, real_home):
     old = os.environ.get("ASSISTANT_HOME")
     os.environ["ASSISTANT_HOME"] = str(real_home)
     try:
-        settings = real_profile_settings(ASSISTANT__UI__REVIEW_USERS="staff:s3cret",
-                                         ASSISTANT__LLM__LOCAL__MODEL=SMALL_LLM)
+        settings = real_profile_settings(
+            ASSISTANT__UI__REVIEW_USERS="staff:s3cret", ASSISTANT__LLM__LOCAL__MODEL=SMALL_LLM
+        )
         settings.llm.mode = llm_mode(settings)
         services = Services(settings=settings, _embedder=real_services.embedder)
         services.retriever.snapshot  # noqa: B018  (open the index while HOME is set)
@@ -78,8 +86,15 @@ def server_url(ui_services):
     from ui.app import build_app
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(build_app(ui_services), host="127.0.0.1", port=port,
-                                           log_level="warning", timeout_graceful_shutdown=2))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            build_app(ui_services),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=2,
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
@@ -132,10 +147,13 @@ def ask(page: Page, question: str, expect_streaming: bool = False) -> int:
     page.click("#send")
     if expect_streaming:
         # The candidate sources appear before the answer is complete.
-        page.wait_for_selector(f"#answer-{index}[data-state=generating] .src-card.candidate",
-                               timeout=ANSWER_TIMEOUT_MS)
-    page.wait_for_selector(f"#answer-{index}[data-state=final], #answer-{index}[data-state=refused]",
-                           timeout=ANSWER_TIMEOUT_MS)
+        page.wait_for_selector(
+            f"#answer-{index}[data-state=generating] .src-card.candidate", timeout=ANSWER_TIMEOUT_MS
+        )
+    page.wait_for_selector(
+        f"#answer-{index}[data-state=final], #answer-{index}[data-state=refused]",
+        timeout=ANSWER_TIMEOUT_MS,
+    )
     # The sources panel can settle a moment before Gradio drops the chat's loading bubble.
     expect(page.locator(PENDING_BUBBLE)).to_have_count(0)
     return index
@@ -170,7 +188,9 @@ def test_english_answer_sources_markers_and_follow_up(open_page, ui_services):
     expect(link).to_contain_text(re.compile(r"NIST AMS 600-15, pp?\. \d+"))
     assert link.get_attribute("href").startswith(OFFICIAL)
     expect(cards.first.locator(".src-section")).not_to_be_empty()
-    expect(cards.first.locator(".badge")).to_have_text(re.compile("verified|partly supported|not verified"))
+    expect(cards.first.locator(".badge")).to_have_text(
+        re.compile("verified|partly supported|not verified")
+    )
     # Open a source: the whole passage with the supporting quote highlighted.
     cards.first.locator("details.src-passage summary").click()
     expect(cards.first.locator(".passage mark.quote")).to_be_visible()
@@ -203,7 +223,9 @@ def test_korean_answer(open_page):
     page = open_page(locale="ko-KR")
     expect(page.locator("#send")).to_have_text("질문하기")
     i = ask(page, "LIFT 본사는 어디에 있나요?")
-    expect(page.locator(f"#answer-{i}")).to_have_attribute("data-state", "final")  # answered, not refused
+    expect(page.locator(f"#answer-{i}")).to_have_attribute(
+        "data-state", "final"
+    )  # answered, not refused
     expect(last_answer(page)).to_contain_text("디트로이트")
     status = page.locator(f"#answer-{i} .status").inner_text()
     assert re.search(r"[\uac00-\ud7a3]", status), status  # labels in the answer's language
@@ -223,13 +245,15 @@ def test_unanswerable_question_is_a_styled_refusal(open_page):
 
 def test_script_in_question_renders_as_text(open_page):
     page = open_page()
-    payload = "<script>window.__xss=1</script><img src=x onerror=\"window.__xss=2\">"
+    payload = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
     i = ask(page, f"Where is LIFT headquartered? {payload}")
     assert page.evaluate("window.__xss") is None
     user = page.locator("#chat .message-content").first
     expect(user).to_contain_text("<script>window.__xss=1</script>")
     expect(page.locator(f"#answer-{i} h3")).to_contain_text("<script>window.__xss=1</script>")
-    assert page.locator("#chat script, #sources script, #chat img[src=x], #sources img").count() == 0
+    assert (
+        page.locator("#chat script, #sources script, #chat img[src=x], #sources img").count() == 0
+    )
     shot(page, "script-escaped.png")
 
 
@@ -263,13 +287,16 @@ def test_review_login_verdict_and_summary(open_page, ui_services):
     page.click("#record")
     expect(page.locator("#record-msg")).to_contain_text("recorded by staff")
     expect(reviewed).to_have_text(str(before + 1))
-    expect(page.locator("#summary table.by-language tr[data-language=en] td.precision")
-           ).not_to_have_text("–")
+    expect(
+        page.locator("#summary table.by-language tr[data-language=en] td.precision")
+    ).not_to_have_text("–")
     expect(card.locator(".verdict")).to_contain_text("correct")
     shot(page, "review-verdicts.png")
     db = logs.open_db(paths.logs_db(ui_services.settings))
     try:
-        row = db.execute("SELECT reviewer, verdict, comment FROM verdicts ORDER BY id DESC").fetchone()
+        row = db.execute(
+            "SELECT reviewer, verdict, comment FROM verdicts ORDER BY id DESC"
+        ).fetchone()
     finally:
         db.close()
     assert tuple(row) == ("staff", "correct", "page and passage match")

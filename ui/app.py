@@ -27,8 +27,14 @@ logger = logging.getLogger(__name__)
 
 # System fonts only: the default theme would fetch Google Fonts (no internet here), and
 # Noto Sans CJK renders the Korean.
-FONTS = ["Noto Sans", "Noto Sans CJK KR", "Apple SD Gothic Neo", "Malgun Gothic", "system-ui",
-         "sans-serif"]
+FONTS = [
+    "Noto Sans",
+    "Noto Sans CJK KR",
+    "Apple SD Gothic Neo",
+    "Malgun Gothic",
+    "system-ui",
+    "sans-serif",
+]
 MONO = ["Noto Sans Mono", "DejaVu Sans Mono", "monospace"]
 
 CSS = """
@@ -126,8 +132,9 @@ def build_app(services: Any) -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
 
     chat = build_chat(services)
-    chat.queue(default_concurrency_limit=settings.ui.concurrency_limit,
-               max_size=settings.ui.max_queue)
+    chat.queue(
+        default_concurrency_limit=settings.ui.concurrency_limit, max_size=settings.ui.max_queue
+    )
 
     from assistant.reviewers import load_reviewers
 
@@ -142,18 +149,42 @@ def build_app(services: Any) -> FastAPI:
 
         # Mounted before "/" (a mount at "/" matches every path).
         gr.mount_gradio_app(
-            app, review, path="/review", auth=reviewers.check,
+            app,
+            review,
+            path="/review",
+            auth=reviewers.check,
             auth_message="Staff citation review. / 직원용 인용 검토.",
-            i18n=I18N_TABLES, theme=theme(), css=CSS, footer_links=[], run_history=False,
-            ssr_mode=False, mcp_server=False, show_error=False, max_file_size=1)
+            i18n=I18N_TABLES,
+            theme=theme(),
+            css=CSS,
+            footer_links=[],
+            run_history=False,
+            ssr_mode=False,
+            mcp_server=False,
+            show_error=False,
+            max_file_size=1,
+        )
         # Sessions of the review page end `session_ttl_s` after login (Gradio keeps them forever).
         for route in app.routes:
-            if getattr(route, "path", None) == "/review" and hasattr(getattr(route, "app", None), "tokens"):
+            if getattr(route, "path", None) == "/review" and hasattr(
+                getattr(route, "app", None), "tokens"
+            ):
                 route.app.tokens = ExpiringTokens(settings.ui.session_ttl_s)
     gr.mount_gradio_app(
-        app, chat, path="/", i18n=I18N_TABLES, theme=theme(), css=CSS, head=HEAD,
-        footer_links=["api", "settings"], run_history=False, ssr_mode=False, mcp_server=False,
-        show_error=False, max_file_size=1)
+        app,
+        chat,
+        path="/",
+        i18n=I18N_TABLES,
+        theme=theme(),
+        css=CSS,
+        head=HEAD,
+        footer_links=["api", "settings"],
+        run_history=False,
+        ssr_mode=False,
+        mcp_server=False,
+        show_error=False,
+        max_file_size=1,
+    )
     _clean_client_errors(app)
     app.add_middleware(LoginGuard, throttle=LoginThrottle(free=settings.ui.login_free_attempts))
     app.add_middleware(RequestLimits, max_body=settings.ui.max_request_bytes)
@@ -218,5 +249,10 @@ def launch(services: Any, host: str | None = None, port: int | None = None) -> N
     logging.getLogger("uvicorn.error").addFilter(_ShutdownStreams())
     print(f"Serving the assistant on http://{host}:{port}/{review}", flush=True)
     # Without a bound, a stop waits for every open SSE stream (idle browser tabs) forever.
-    uvicorn.run(app, host=host, port=port, log_level="warning",
-                timeout_graceful_shutdown=settings.ui.shutdown_grace_s)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=settings.ui.shutdown_grace_s,
+    )

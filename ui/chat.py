@@ -58,13 +58,14 @@ def _lang(text: str) -> str:
     return "ko" if len(_HANGUL.findall(text or "")) >= 2 else "en"
 
 
-def answer_events(services: Any, question: str, history: list[Turn], *, source: str,
-                  conversation_id: str | None) -> Iterator[EvidenceEvent | TokenEvent | ResetEvent | FinalEvent |
-                                                            StreamError]:
+def answer_events(
+    services: Any, question: str, history: list[Turn], *, source: str, conversation_id: str | None
+) -> Iterator[EvidenceEvent | TokenEvent | ResetEvent | FinalEvent | StreamError]:
     """``AnswerService.stream`` with errors turned into a final ``StreamError``."""
     try:
-        yield from services.answers.stream(question, history, source=source,
-                                           conversation_id=conversation_id)
+        yield from services.answers.stream(
+            question, history, source=source, conversation_id=conversation_id
+        )
     except AssistantError as exc:
         logger.warning("answer failed: %s", exc)
         yield StreamError(exc.user_message())
@@ -74,9 +75,17 @@ def answer_events(services: Any, question: str, history: list[Turn], *, source: 
 
 
 def public_citation(c: Any) -> dict:
-    return {"n": c.n, "doc_id": c.doc_id, "page": c.page, "page_label": c.page_label,
-            "section": c.section, "quote": c.quote, "verified": c.verified, "link": c.link,
-            "references": [{"id": r.id, "title": r.title, "url": r.url} for r in c.references]}
+    return {
+        "n": c.n,
+        "doc_id": c.doc_id,
+        "page": c.page,
+        "page_label": c.page_label,
+        "section": c.section,
+        "quote": c.quote,
+        "verified": c.verified,
+        "link": c.link,
+        "references": [{"id": r.id, "title": r.title, "url": r.url} for r in c.references],
+    }
 
 
 def parse_history(history_json: str | None) -> list[Turn]:
@@ -92,8 +101,10 @@ def parse_history(history_json: str | None) -> list[Turn]:
     try:
         return [Turn.model_validate(t) for t in data]
     except ValidationError:
-        raise ValueError("history_json must be a JSON list of {role, content} objects, role "
-                         "'user' or 'assistant'") from None
+        raise ValueError(
+            "history_json must be a JSON list of {role, content} objects, role "
+            "'user' or 'assistant'"
+        ) from None
 
 
 class Chat:
@@ -120,7 +131,10 @@ class Chat:
         """Show the question at once (not queued) and remember it for ``respond``."""
         state = self._state(state)
         message = "" if message is None else str(message)
-        state["display"] = [*state["display"], {"role": "user", "content": render.user_markdown(message)}]
+        state["display"] = [
+            *state["display"],
+            {"role": "user", "content": render.user_markdown(message)},
+        ]
         state["pending"] = message
         return state["display"], "", state, gr.update(visible=True)
 
@@ -139,8 +153,9 @@ class Chat:
         pending = {"role": "assistant", "content": render.pending_markdown(lang)}
         yield [*display, pending], gr.skip(), gr.skip()
         raw, last = "", 0.0
-        for event in answer_events(self.services, question, history, source=source,
-                                   conversation_id=state["cid"]):
+        for event in answer_events(
+            self.services, question, history, source=source, conversation_id=state["cid"]
+        ):
             if isinstance(event, EvidenceEvent):
                 current = render.evidence_section(event.citations, idx, question, lang)
                 writing = {"role": "assistant", "content": render.pending_markdown(lang, "writing")}
@@ -161,23 +176,30 @@ class Chat:
                 yield self._final(state, event.answer, question, display, sections, idx)
                 return
             else:  # StreamError
-                text = render.error_markdown(event.message, lang) if event.message else \
-                    f'<div class="error">{render.esc(render.label(lang, "internal"))}</div>'
+                text = (
+                    render.error_markdown(event.message, lang)
+                    if event.message
+                    else f'<div class="error">{render.esc(render.label(lang, "internal"))}</div>'
+                )
                 state["display"] = [*display, {"role": "assistant", "content": text}]
                 state["pending"] = None
                 yield state["display"], render.panel(sections), state
                 return
 
-    def _final(self, state: dict, ans: Answer, question: str, display: list, sections: list,
-               idx: int):
+    def _final(
+        self, state: dict, ans: Answer, question: str, display: list, sections: list, idx: int
+    ):
         msg = {"role": "assistant", "content": render.answer_markdown(ans, idx)}
         state["display"] = [*display, msg]
         state["pending"] = None
         input_problem = ans.refused and not ans.hits
         if not input_problem:
             state["sections"] = [*sections, render.final_section(ans, idx, question)]
-            state["turns"] = [*state["turns"], {"role": "user", "content": ans.question},
-                              {"role": "assistant", "content": ans.answer}]
+            state["turns"] = [
+                *state["turns"],
+                {"role": "user", "content": ans.question},
+                {"role": "assistant", "content": ans.answer},
+            ]
         return state["display"], render.panel(state["sections"]), state
 
     def chat_api(self, message: str | None, state: dict | None):
@@ -193,11 +215,12 @@ class Chat:
         if state["pending"] is None:
             return gr.skip(), gr.skip(), gr.skip(), gr.update(visible=False)
         lang = _lang(state["pending"])
-        state["display"] = [*state["display"],
-                            {"role": "assistant", "content": render.stopped_markdown(lang)}]
+        state["display"] = [
+            *state["display"],
+            {"role": "assistant", "content": render.stopped_markdown(lang)},
+        ]
         state["pending"] = None
-        return (state["display"], render.panel(state["sections"]), state,
-                gr.update(visible=False))
+        return (state["display"], render.panel(state["sections"]), state, gr.update(visible=False))
 
     @staticmethod
     def new_conversation():
@@ -214,11 +237,20 @@ class Chat:
             yield json.dumps({"type": "error", "message": str(exc)}, ensure_ascii=False)
             return
         text = ""
-        for event in answer_events(self.services, "" if question is None else question, history,
-                                   source="api", conversation_id=None):
+        for event in answer_events(
+            self.services,
+            "" if question is None else question,
+            history,
+            source="api",
+            conversation_id=None,
+        ):
             if isinstance(event, EvidenceEvent):
-                out = {"type": "evidence", "citations": [public_citation(c) for c in event.citations],
-                       "search_text": event.search_text, "retrieve_s": event.retrieve_s}
+                out = {
+                    "type": "evidence",
+                    "citations": [public_citation(c) for c in event.citations],
+                    "search_text": event.search_text,
+                    "retrieve_s": event.retrieve_s,
+                }
             elif isinstance(event, TokenEvent):
                 text += event.text
                 out = {"type": "token", "text": text, "delta": event.text}
@@ -226,8 +258,11 @@ class Chat:
                 text = ""
                 out = {"type": "reset", "reason": event.reason}
             elif isinstance(event, FinalEvent):
-                out = {"type": "final", "answer": event.answer.to_public_json(),
-                       "related": [public_citation(c) for c in event.answer.related]}
+                out = {
+                    "type": "final",
+                    "answer": event.answer.to_public_json(),
+                    "related": [public_citation(c) for c in event.answer.related],
+                }
             else:
                 out = {"type": "error", "message": event.message or "internal error"}
             yield json.dumps(out, ensure_ascii=False)
@@ -242,23 +277,47 @@ def build_chat(services: Any) -> gr.Blocks:
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=360):
                 chatbot = gr.Chatbot(
-                    label=T("chat_label"), elem_id="chat", height=520, latex_delimiters=[],
-                    buttons=["copy"], feedback_options=None, autoscroll=True,
-                    group_consecutive_messages=False)
-                textbox = gr.Textbox(show_label=False, placeholder=T("placeholder"), lines=1,
-                                     max_lines=6, elem_id="question", autofocus=True,
-                                     submit_btn=False, container=False)
+                    label=T("chat_label"),
+                    elem_id="chat",
+                    height=520,
+                    latex_delimiters=[],
+                    buttons=["copy"],
+                    feedback_options=None,
+                    autoscroll=True,
+                    group_consecutive_messages=False,
+                )
+                textbox = gr.Textbox(
+                    show_label=False,
+                    placeholder=T("placeholder"),
+                    lines=1,
+                    max_lines=6,
+                    elem_id="question",
+                    autofocus=True,
+                    submit_btn=False,
+                    container=False,
+                )
                 with gr.Row():
                     send = gr.Button(T("send"), variant="primary", elem_id="send", scale=2)
-                    stop = gr.Button(T("stop"), variant="stop", elem_id="stop", visible=False,
-                                     scale=1)
+                    stop = gr.Button(
+                        T("stop"), variant="stop", elem_id="stop", visible=False, scale=1
+                    )
                     new = gr.Button(T("new"), elem_id="new-conversation", scale=1)
-                gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[textbox],
-                            label=T("examples"), elem_id="examples")
+                gr.Examples(
+                    examples=[[q] for q in EXAMPLES],
+                    inputs=[textbox],
+                    label=T("examples"),
+                    elem_id="examples",
+                )
             with gr.Column(scale=2, min_width=320):
-                sources = gr.HTML(render.panel([]), elem_id="sources", js_on_load=None,
-                                  label=T("sources_label"), show_label=True, container=True,
-                                  padding=True)
+                sources = gr.HTML(
+                    render.panel([]),
+                    elem_id="sources",
+                    js_on_load=None,
+                    label=T("sources_label"),
+                    show_label=True,
+                    container=True,
+                    padding=True,
+                )
         # Hidden components of the plain streaming API (ask).
         with gr.Group(visible=False):
             api_question = gr.Textbox(label="question")
@@ -270,24 +329,58 @@ def build_chat(services: Any) -> gr.Blocks:
         answer_kw = dict(concurrency_limit="default", concurrency_id=CONCURRENCY_ID)
         responds = []
         for trigger in (textbox.submit, send.click):
-            ev = trigger(chat.add_user, [textbox, state], [chatbot, textbox, state, stop],
-                         queue=False, api_visibility="private")
-            r = ev.then(chat.respond, [state], [chatbot, sources, state], api_visibility="private",
-                        show_progress="full", show_progress_on=[sources], **answer_kw)
-            r.then(chat.done, [state], [chatbot, sources, state, stop], queue=False,
-                   api_visibility="private")
+            ev = trigger(
+                chat.add_user,
+                [textbox, state],
+                [chatbot, textbox, state, stop],
+                queue=False,
+                api_visibility="private",
+            )
+            r = ev.then(
+                chat.respond,
+                [state],
+                [chatbot, sources, state],
+                api_visibility="private",
+                show_progress="full",
+                show_progress_on=[sources],
+                **answer_kw,
+            )
+            r.then(
+                chat.done,
+                [state],
+                [chatbot, sources, state, stop],
+                queue=False,
+                api_visibility="private",
+            )
             responds.append(r)
         # Stop only cancels; ``done`` (run when the cancelled event completes) notes it.
         stop.click(None, None, None, cancels=responds, queue=False, api_visibility="private")
         for trigger in (new.click, chatbot.clear):
-            trigger(chat.new_conversation, None, [chatbot, sources, state, textbox, stop],
-                    cancels=responds, queue=False, api_visibility="private")
-        api_chat.click(chat.chat_api, [textbox, state], [chatbot, sources, state], api_name="chat",
-                       api_description="Chat turn: the question in; the chat messages and the "
-                                       "sources panel (HTML) stream out. Follow-ups use the "
-                                       "session's conversation.", **answer_kw)
-        api_ask.click(chat.ask, [api_question, api_history], [api_out], api_name="ask",
-                      api_description="Streaming answer: (question, history_json) in; JSON "
-                                      "states out ({type: evidence|token|final, ...}).",
-                      **answer_kw)
+            trigger(
+                chat.new_conversation,
+                None,
+                [chatbot, sources, state, textbox, stop],
+                cancels=responds,
+                queue=False,
+                api_visibility="private",
+            )
+        api_chat.click(
+            chat.chat_api,
+            [textbox, state],
+            [chatbot, sources, state],
+            api_name="chat",
+            api_description="Chat turn: the question in; the chat messages and the "
+            "sources panel (HTML) stream out. Follow-ups use the "
+            "session's conversation.",
+            **answer_kw,
+        )
+        api_ask.click(
+            chat.ask,
+            [api_question, api_history],
+            [api_out],
+            api_name="ask",
+            api_description="Streaming answer: (question, history_json) in; JSON "
+            "states out ({type: evidence|token|final, ...}).",
+            **answer_kw,
+        )
     return demo

@@ -29,7 +29,7 @@ LABELS: dict[str, dict[str, str]] = {
         "unverified": "not verified",
         "claim_verified": "Verified: the cited passage states this (names, numbers and wording checked).",
         "claim_partial": "Partly supported: its names and numbers are in the cited passage, but the wording "
-                         "could not be matched closely enough.",
+        "could not be matched closely enough.",
         "claim_unverified": "Not verified: a number, name or role is not in the cited passage as stated.",
         "rewriting": "Checking the draft against its sources…",
         "candidate": "candidate",
@@ -47,8 +47,8 @@ LABELS: dict[str, dict[str, str]] = {
         "error": "The answer could not be produced: {message}",
         "internal": "Something went wrong while answering. Please try again.",
         "empty_panel": "Sources for each answer appear here: the cited passage with the "
-                       "supporting sentence highlighted, its printed page in the official "
-                       "publication and its section.",
+        "supporting sentence highlighted, its printed page in the official "
+        "publication and its section.",
         "open_official": "open the official publication",
     },
     "ko": {
@@ -80,7 +80,7 @@ LABELS: dict[str, dict[str, str]] = {
         "error": "답변을 만들 수 없습니다: {message}",
         "internal": "답변 중 오류가 발생했습니다. 다시 시도해 주세요.",
         "empty_panel": "각 답변의 출처가 여기에 표시됩니다: 근거 문장이 강조된 인용 구절, "
-                       "공식 간행물의 인쇄 쪽수와 섹션.",
+        "공식 간행물의 인쇄 쪽수와 섹션.",
         "open_official": "공식 간행물 열기",
     },
 }
@@ -99,9 +99,13 @@ def esc(text: object) -> str:
     ``html.escape`` plus the characters of Gradio's HTML template syntax (``${...}`` and
     ``{{...}}``), so a passage can never be read as a template expression either.
     """
-    return (html.escape("" if text is None else str(text), quote=True)
-            .replace("{", "&#123;").replace("}", "&#125;")
-            .replace("$", "&#36;").replace("`", "&#96;"))
+    return (
+        html.escape("" if text is None else str(text), quote=True)
+        .replace("{", "&#123;")
+        .replace("}", "&#125;")
+        .replace("$", "&#36;")
+        .replace("`", "&#96;")
+    )
 
 
 def safe_url(url: str | None) -> str | None:
@@ -138,9 +142,12 @@ def anchor_id(answer_index: int, n: int) -> str:
 def link_markers(md: str, answer_index: int) -> str:
     """Turn the (escaped) ``[n]`` markers of an answer into links to its source cards."""
     return _ESCAPED_MARKER.sub(
-        lambda m: f'<a class="cite-marker" href="#{anchor_id(answer_index, int(m.group(1)))}" '
-                  f'data-src="{anchor_id(answer_index, int(m.group(1)))}">[{m.group(1)}]</a>',
-        md)
+        lambda m: (
+            f'<a class="cite-marker" href="#{anchor_id(answer_index, int(m.group(1)))}" '
+            f'data-src="{anchor_id(answer_index, int(m.group(1)))}">[{m.group(1)}]</a>'
+        ),
+        md,
+    )
 
 
 # ---------------------------------------------------------------- chat messages
@@ -165,8 +172,10 @@ _CLAIM_MARK = {"verified": "✓", "partial": "◐", "unverified": "✗"}
 
 def claim_badge(state: str, lang: str) -> str:
     """The per-sentence support state: verified only when every check passed."""
-    return (f'<span class="claim claim-{esc(state)}" data-state="{esc(state)}" '
-            f'title="{esc(label(lang, "claim_" + state))}">{_CLAIM_MARK.get(state, "?")}</span>')
+    return (
+        f'<span class="claim claim-{esc(state)}" data-state="{esc(state)}" '
+        f'title="{esc(label(lang, "claim_" + state))}">{_CLAIM_MARK.get(state, "?")}</span>'
+    )
 
 
 def sentence_markdown(s: SentenceSupport, answer_index: int, lang: str) -> str:
@@ -178,8 +187,11 @@ def sentence_markdown(s: SentenceSupport, answer_index: int, lang: str) -> str:
         item = line.startswith("- ")
         body = md_text(line[2:] if item else line)
         if i == len(lines) - 1:
-            body = link_markers(md_text(f"{line[2:] if item else line} {marks}."), answer_index) + " " + \
-                claim_badge(s.state, lang)
+            body = (
+                link_markers(md_text(f"{line[2:] if item else line} {marks}."), answer_index)
+                + " "
+                + claim_badge(s.state, lang)
+            )
         out.append(("- " if item else "") + body)
     return "\n".join(out)
 
@@ -190,7 +202,15 @@ def answer_body(answer: Answer, answer_index: int) -> str:
     out = ""
     for s in answer.sentences:
         md = sentence_markdown(s, answer_index, answer.language)
-        out += ("\n" if out and s.text.startswith("- ") else "\n\n" if out and "\n" in md else " " if out else "") + md
+        out += (
+            "\n"
+            if out and s.text.startswith("- ")
+            else "\n\n"
+            if out and "\n" in md
+            else " "
+            if out
+            else ""
+        ) + md
     return out
 
 
@@ -202,8 +222,11 @@ def answer_markdown(answer: Answer, answer_index: int) -> str:
     if not answer.refused and answer.support.level != "full":
         notes.append(label(answer.language, "partial_answer", level=answer.support.level))
         if answer.support.numbers_unverified:
-            notes.append(label(answer.language, "numbers",
-                               numbers=", ".join(answer.support.numbers_unverified)))
+            notes.append(
+                label(
+                    answer.language, "numbers", numbers=", ".join(answer.support.numbers_unverified)
+                )
+            )
     notes.extend(answer.notices)
     # Each note is its own Markdown paragraph inside a styled div (blank lines around it so
     # the escaped Markdown inside is rendered as text).
@@ -280,7 +303,9 @@ def page_text(c: Citation, lang: str) -> str:
 def _reference(r: ReferenceLink) -> str:
     url = safe_url(r.url)
     title = esc(r.title)
-    head = f'<a href="{url}" target="_blank" rel="noopener noreferrer">{title}</a>' if url else title
+    head = (
+        f'<a href="{url}" target="_blank" rel="noopener noreferrer">{title}</a>' if url else title
+    )
     meta = ", ".join(esc(x) for x in (r.agency, r.date) if x)
     return f'<li class="ref">{head}{" — " + meta if meta else ""}</li>'
 
@@ -295,17 +320,31 @@ def source_card(c: Citation, answer_index: int, lang: str, state: str) -> str:
         badge_cls, badge = state, label(lang, state)
     link = safe_url(c.link)
     page = esc(page_text(c, lang))
-    page_html = (f'<a class="page-link" href="{link}" target="_blank" rel="noopener noreferrer" '
-                 f'title="{esc(label(lang, "open_official"))}">{page}</a>') if link else \
-        f'<span class="page-link">{page}</span>'
-    section = f'<div class="src-section">{esc(label(lang, "section"))}: {esc(c.section)}</div>' \
-        if c.section else ""
-    quote = f'<blockquote class="src-quote"><mark class="quote">{esc(c.quote)}</mark></blockquote>' \
-        if c.quote.strip() else ""
+    page_html = (
+        (
+            f'<a class="page-link" href="{link}" target="_blank" rel="noopener noreferrer" '
+            f'title="{esc(label(lang, "open_official"))}">{page}</a>'
+        )
+        if link
+        else f'<span class="page-link">{page}</span>'
+    )
+    section = (
+        f'<div class="src-section">{esc(label(lang, "section"))}: {esc(c.section)}</div>'
+        if c.section
+        else ""
+    )
+    quote = (
+        f'<blockquote class="src-quote"><mark class="quote">{esc(c.quote)}</mark></blockquote>'
+        if c.quote.strip()
+        else ""
+    )
     refs = ""
     if c.references:
-        refs = (f'<div class="src-refs"><span>{esc(label(lang, "references"))}:</span><ul>'
-                + "".join(_reference(r) for r in c.references) + "</ul></div>")
+        refs = (
+            f'<div class="src-refs"><span>{esc(label(lang, "references"))}:</span><ul>'
+            + "".join(_reference(r) for r in c.references)
+            + "</ul></div>"
+        )
     numbers = ""
     if state == "final" and c.unverified_numbers:
         numbers = f'<div class="src-numbers">{esc(label(lang, "numbers", numbers=", ".join(c.unverified_numbers)))}</div>'
@@ -314,21 +353,30 @@ def source_card(c: Citation, answer_index: int, lang: str, state: str) -> str:
         f'data-n="{c.n}">'
         f'<div class="src-head"><span class="src-n">[{c.n}]</span> {page_html} '
         f'<span class="badge {badge_cls}">{esc(badge)}</span></div>'
-        f'{section}{quote}'
+        f"{section}{quote}"
         f'<details class="src-passage"><summary>{esc(label(lang, "passage"))}</summary>'
         f'<div class="passage">{highlight(c.passage, c.quote)}</div></details>'
-        f'{refs}{numbers}</div>'
+        f"{refs}{numbers}</div>"
     )
 
 
-def _section(answer_index: int, question: str, lang: str, status_cls: str, status: str,
-             cards: list[str], extra_cls: str = "") -> str:
+def _section(
+    answer_index: int,
+    question: str,
+    lang: str,
+    status_cls: str,
+    status: str,
+    cards: list[str],
+    extra_cls: str = "",
+) -> str:
     q = question if len(question) <= 160 else question[:160] + "…"
-    body = "".join(cards) if cards else f'<p class="no-sources">{esc(label(lang, "no_sources"))}</p>'
+    body = (
+        "".join(cards) if cards else f'<p class="no-sources">{esc(label(lang, "no_sources"))}</p>'
+    )
     return (
         f'<section class="answer-sources {extra_cls}" id="answer-{answer_index}" '
         f'data-answer="{answer_index}" data-state="{status_cls}">'
-        f'<h3>{esc(label(lang, "answer_n", i=answer_index + 1))}: '
+        f"<h3>{esc(label(lang, 'answer_n', i=answer_index + 1))}: "
         f'<span class="q">“{esc(q)}”</span></h3>'
         f'<p class="status {status_cls}">{esc(status)}</p>{body}</section>'
     )
@@ -343,22 +391,26 @@ def final_section(answer: Answer, answer_index: int, question: str) -> str:
     lang = answer.language
     if answer.refused:
         cards = [source_card(c, answer_index, lang, "related") for c in answer.related]
-        return _section(answer_index, question, lang, "refused", label(lang, "refusal"), cards,
-                        "refusal")
+        return _section(
+            answer_index, question, lang, "refused", label(lang, "refusal"), cards, "refusal"
+        )
     cards = [source_card(c, answer_index, lang, "final") for c in answer.citations]
     extra = "" if answer.support.level == "full" else "low-support"
     return _section(answer_index, question, lang, "final", label(lang, "final"), cards, extra)
 
 
 def stopped_section(answer_index: int, question: str, lang: str) -> str:
-    return _section(answer_index, question, lang, "stopped", label(lang, "stopped_sources"), [],
-                    "stopped")
+    return _section(
+        answer_index, question, lang, "stopped", label(lang, "stopped_sources"), [], "stopped"
+    )
 
 
 def panel(sections: list[str], current: str | None = None, lang: str = "en") -> str:
     """The sources panel: the current answer's sources first, then the earlier answers'."""
     parts = ([current] if current else []) + list(reversed(sections))
     if not parts:
-        return (f'<div class="sources-panel empty"><p>{esc(label("en", "empty_panel"))}</p>'
-                f'<p>{esc(label("ko", "empty_panel"))}</p></div>')
+        return (
+            f'<div class="sources-panel empty"><p>{esc(label("en", "empty_panel"))}</p>'
+            f"<p>{esc(label('ko', 'empty_panel'))}</p></div>"
+        )
     return f'<div class="sources-panel">{"".join(parts)}</div>'

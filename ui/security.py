@@ -20,18 +20,28 @@ Scope = dict[str, Any]
 ASGI = Callable[[Scope, Callable, Callable], Awaitable[None]]
 
 # Gradio runs inline scripts and styles; everything else comes from this origin.
-CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data: blob:; font-src 'self' data:; media-src 'self' blob:; connect-src 'self' ws: wss:; "
-       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors {ancestors}")
+CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; media-src 'self' blob:; connect-src 'self' ws: wss:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors {ancestors}"
+)
 
 
 def _send_json(status: int, body: dict, headers: list[tuple[bytes, bytes]] | None = None):  # noqa: ANN202
     payload = json.dumps(body).encode()
 
     async def respond(send: Callable) -> None:
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
-                                *(headers or [])]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                    *(headers or []),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": payload})
 
     return respond
@@ -51,12 +61,20 @@ class SecurityHeaders:
 
         async def with_headers(message: dict) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", [])
-                           if k.lower() not in (b"x-frame-options", b"content-security-policy")]
-                headers += [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
-                            (b"x-frame-options", b"DENY" if review else b"SAMEORIGIN"),
-                            (b"content-security-policy",
-                             CSP.format(ancestors="'none'" if review else "'self'").encode())]
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() not in (b"x-frame-options", b"content-security-policy")
+                ]
+                headers += [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"x-frame-options", b"DENY" if review else b"SAMEORIGIN"),
+                    (
+                        b"content-security-policy",
+                        CSP.format(ancestors="'none'" if review else "'self'").encode(),
+                    ),
+                ]
                 if review:
                     headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
@@ -86,7 +104,9 @@ class RequestLimits:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            await _send_json(413, {"error": f"request too large (at most {self.max_body} bytes)"})(send)
+            await _send_json(413, {"error": f"request too large (at most {self.max_body} bytes)"})(
+                send
+            )
             return
         seen = 0
         too_large = False
@@ -112,7 +132,9 @@ class LoginThrottle:
     free: int = 3
     max_delay_s: float = 300.0
     global_limit: int = 30  # failures per minute, all clients together
-    _fails: dict[str, tuple[int, float]] = field(default_factory=dict)  # client -> (count, last failure)
+    _fails: dict[str, tuple[int, float]] = field(
+        default_factory=dict
+    )  # client -> (count, last failure)
     _recent: list[float] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -154,8 +176,11 @@ class LoginGuard:
         client = (scope.get("client") or ("?", 0))[0]
         wait = self.throttle.wait_s(client)
         if wait > 0:
-            await _send_json(429, {"error": "too many failed logins; try again later", "retry_after_s": round(wait)},
-                             [(b"retry-after", str(int(wait) + 1).encode())])(send)
+            await _send_json(
+                429,
+                {"error": "too many failed logins; try again later", "retry_after_s": round(wait)},
+                [(b"retry-after", str(int(wait) + 1).encode())],
+            )(send)
             return
         status: list[int] = []
 

@@ -36,7 +36,9 @@ class ClaimCheck:
     reasons: list[str] = field(default_factory=list)  # number_missing, number_role, name_missing,
     # polarity, low_similarity, low_coverage
     numbers_checked: int = 0
-    unsupported: list[str] = field(default_factory=list)  # the failing numbers and names, as written
+    unsupported: list[str] = field(
+        default_factory=list
+    )  # the failing numbers and names, as written
     similarity: float | None = None
     coverage: float | None = None
 
@@ -67,7 +69,12 @@ def person_names(text: str) -> set[str]:
 
 def _glossary_forms() -> set[str]:
     gl = glossary()
-    return {f.lower() for e in gl.entities for f in (e.key, *e.aliases_en, e.name_en, *e.ko) for f in f.split()}
+    return {
+        f.lower()
+        for e in gl.entities
+        for f in (e.key, *e.aliases_en, e.name_en, *e.ko)
+        for f in f.split()
+    }
 
 
 def named_entities(text: str) -> set[str]:
@@ -77,9 +84,18 @@ def named_entities(text: str) -> set[str]:
     people = {f"person:{p}" for p in person_names(text)}
     countries = {f"country:{c}" for c in gl.countries_in(text)}
     known = {f.lower() for e in gl.entities for f in (e.key, *e.aliases_en)}
-    acronyms = {f"acronym:{a}" for a in _ACRONYM.findall(text) if a.lower() not in known and not gl.entities_in(a)}
-    return ({k for k in gl.entities_in(text) if gl.by_key[k].kind in _CHECKED_KINDS} | gl.places_in(text)
-            | countries | people | acronyms)
+    acronyms = {
+        f"acronym:{a}"
+        for a in _ACRONYM.findall(text)
+        if a.lower() not in known and not gl.entities_in(a)
+    }
+    return (
+        {k for k in gl.entities_in(text) if gl.by_key[k].kind in _CHECKED_KINDS}
+        | gl.places_in(text)
+        | countries
+        | people
+        | acronyms
+    )
 
 
 def foreign_words(sentence: str) -> set[str]:
@@ -88,14 +104,21 @@ def foreign_words(sentence: str) -> set[str]:
     if not _HANGUL.search(sentence):
         return set()
     forms = _glossary_forms()
-    return {w for w in _LATIN_WORD.findall(sentence) if w.lower() not in forms and not _ACRONYM.fullmatch(w)}
+    return {
+        w
+        for w in _LATIN_WORD.findall(sentence)
+        if w.lower() not in forms and not _ACRONYM.fullmatch(w)
+    }
 
 
 # ----------------------------------------------------------------------------- number roles
 
-_EN_STOP = re.compile(r"(?:and|or|that|which|who|is|are|was|were|has|have|had|with|to|from|by|as|than|since|"
-                      r"between|while|when|will|would|each|per|in|of|for|on|at|over|across|during|through|"
-                      r"into|involving|including|under|within|about)", re.I)
+_EN_STOP = re.compile(
+    r"(?:and|or|that|which|who|is|are|was|were|has|have|had|with|to|from|by|as|than|since|"
+    r"between|while|when|will|would|each|per|in|of|for|on|at|over|across|during|through|"
+    r"into|involving|including|under|within|about)",
+    re.I,
+)
 _CUT = re.compile(r"[()\[\];:.!?]|\s-\s|\s–\s")
 
 
@@ -118,8 +141,12 @@ def _noun_phrase(text: str, start: int, end: int, korean: bool) -> list[str]:
         fillers = set(lexicon().ko.quantity_fillers)
         for raw in seg.split()[:8]:
             word = raw.strip(",")
-            if not out and (word in fillers or _ko_strip(word)[0] in fillers or _ko_strip(word)[1] and
-                            _ko_strip(word)[0] == word):
+            if not out and (
+                word in fillers
+                or _ko_strip(word)[0] in fillers
+                or _ko_strip(word)[1]
+                and _ko_strip(word)[0] == word
+            ):
                 continue  # "이상의", a particle on its own
             if not _HANGUL.search(word) and not re.search(r"[A-Za-z]", word):
                 break
@@ -142,7 +169,7 @@ def _nearest_before(text: str, start: int, end: int) -> list[str]:
     seg = text[start:end]
     cuts = list(_CUT.finditer(seg))
     if cuts:
-        seg = seg[cuts[-1].end():]
+        seg = seg[cuts[-1].end() :]
     return list(reversed(seg.split()[-2:]))
 
 
@@ -170,7 +197,13 @@ def _attached(text: str) -> list[_Attached]:
             head = with_concept[0] if with_concept else set()
         else:
             head = with_concept[-1]  # the head noun closes the phrase
-        out.append(_Attached(q, frozenset(head), frozenset().union(*with_concept) if with_concept else frozenset()))
+        out.append(
+            _Attached(
+                q,
+                frozenset(head),
+                frozenset().union(*with_concept) if with_concept else frozenset(),
+            )
+        )
     return out
 
 
@@ -186,13 +219,21 @@ def _same_date(c: Quantity, p: Quantity) -> bool:
     return p.month == c.month and (c.day is None or p.day is None or p.day == c.day)
 
 
-def check_numbers(sentence: str, passages: list[str], question: str = "") -> tuple[int, list[str], list[str]]:
+def check_numbers(
+    sentence: str, passages: list[str], question: str = ""
+) -> tuple[int, list[str], list[str]]:
     """(quantities checked, missing, attached to another thing) of a sentence vs its passages.
     A quantity the question itself states is not a claim of the answer."""
     asked = find_quantities(question) if question else []
     claimed = [a for a in _attached(sentence) if not any(same_quantity(a.q, x) for x in asked)]
-    freq_claims = lexicon().concepts.frequencies_in(sentence) - lexicon().concepts.frequencies_in(question)
-    freq_found = set().union(*(lexicon().concepts.frequencies_in(p) for p in passages)) if passages else set()
+    freq_claims = lexicon().concepts.frequencies_in(sentence) - lexicon().concepts.frequencies_in(
+        question
+    )
+    freq_found = (
+        set().union(*(lexicon().concepts.frequencies_in(p) for p in passages))
+        if passages
+        else set()
+    )
     missing_freq = sorted(freq_claims - freq_found)
     if not claimed:
         return len(freq_claims), missing_freq, []
@@ -231,8 +272,12 @@ def _supported(q: Quantity, p: Quantity, pool: list[_Attached]) -> bool:
 def polarity(text: str) -> dict[str, bool]:
     """Negation, hedge (may, plans to, 계획), universal (all) and partial (some) markers."""
     lex = lexicon()["ko" if _HANGUL.search(text) else "en"]
-    return {"negation": bool(lex.negation.search(text)), "hedge": bool(lex.hedge.search(text)),
-            "universal": bool(lex.universal.search(text)), "partial": bool(lex.partial.search(text))}
+    return {
+        "negation": bool(lex.negation.search(text)),
+        "hedge": bool(lex.hedge.search(text)),
+        "universal": bool(lex.universal.search(text)),
+        "partial": bool(lex.partial.search(text)),
+    }
 
 
 def polarity_conflict(sentence: str, passage: str) -> str | None:
@@ -280,22 +325,35 @@ def coverage(sentence: str, passage_texts: list[str]) -> float | None:
         return None
     hay = " ".join(passage_texts)
     low = hay.lower()
-    found = sum(1 for _, forms in terms if any((f.lower() in low) if f.isascii() else (f in hay) for f in forms))
+    found = sum(
+        1
+        for _, forms in terms
+        if any((f.lower() in low) if f.isascii() else (f in hay) for f in forms)
+    )
     return found / len(terms)
 
 
 # ----------------------------------------------------------------------------- the check
 
 
-def check_claim(sentence: str, passages: list[str], question: str, similarity: float | None,
-                thresholds: Thresholds, polarity_against: str | None = None, lang: str | None = None) -> ClaimCheck:
+def check_claim(
+    sentence: str,
+    passages: list[str],
+    question: str,
+    similarity: float | None,
+    thresholds: Thresholds,
+    polarity_against: str | None = None,
+    lang: str | None = None,
+) -> ClaimCheck:
     """Hard checks, then soft checks; ``passages`` are the cited units' texts (quote, the text
     the LLM saw, the English rendering of a table row). The question's own words are not claims.
     ``polarity_against`` is the cited sentence whose negations and hedges must agree (None: a
     record, whose fields carry none). ``lang``: the answer's language (Latin words of a Korean
     answer are names that must stand in the passage)."""
     checked, missing, wrong_role = check_numbers(sentence, passages, question)
-    present = set().union(*(named_entities(t) for t in [*passages, question])) if passages else set()
+    present = (
+        set().union(*(named_entities(t) for t in [*passages, question])) if passages else set()
+    )
     absent = sorted(named_entities(sentence) - present)
     hay = " ".join([*passages, question]).lower()
     if lang == "ko":
@@ -308,7 +366,9 @@ def check_claim(sentence: str, passages: list[str], question: str, similarity: f
     if absent:
         reasons.append("name_missing")
     cov = coverage(sentence, [*passages, question])
-    check = ClaimCheck("verified", reasons, checked, [*missing, *wrong_role, *absent], similarity, cov)
+    check = ClaimCheck(
+        "verified", reasons, checked, [*missing, *wrong_role, *absent], similarity, cov
+    )
     if reasons:
         check.state = "unsupported"
         return check

@@ -38,7 +38,9 @@ class EvidenceUnit:
         refs = self.hit.references[:2]
         if not self.with_references or not refs:
             return ""
-        parts = [", ".join(x for x in (r.title[:90], r.agency or "", r.date or "") if x) for r in refs]
+        parts = [
+            ", ".join(x for x in (r.title[:90], r.agency or "", r.date or "") if x) for r in refs
+        ]
         return " (cited: " + "; ".join(parts) + ")"
 
     @property
@@ -65,12 +67,16 @@ def institute_line(r: InstituteRecord, lang: str) -> str:
     """One Table 1 record as one sentence in one language, with the real names."""
     gl = glossary()
     if lang == "en":
-        return (f"{r.acronym} ({r.full_name_en}): technology focus {r.focus_en}; sponsoring agency "
-                f"{r.agency} ({gl.by_key[r.agency].name_en}); headquarters {r.hq_en}; established "
-                f"{r.established_en}.")
+        return (
+            f"{r.acronym} ({r.full_name_en}): technology focus {r.focus_en}; sponsoring agency "
+            f"{r.agency} ({gl.by_key[r.agency].name_en}); headquarters {r.hq_en}; established "
+            f"{r.established_en}."
+        )
     agency_ko = gl.by_key[r.agency].ko[0]
-    return (f"{r.acronym}: 기술 중점 영역 {gl.fix_artifacts(r.focus_ko_mt)}; 후원 기관 {agency_ko}({r.agency}); "
-            f"본사 위치 {r.hq_ko_mt}; 설립 {r.established_ko}.")
+    return (
+        f"{r.acronym}: 기술 중점 영역 {gl.fix_artifacts(r.focus_ko_mt)}; 후원 기관 {agency_ko}({r.agency}); "
+        f"본사 위치 {r.hq_ko_mt}; 설립 {r.established_ko}."
+    )
 
 
 @dataclass
@@ -89,12 +95,18 @@ def is_instruction(text: str) -> bool:
     return any(x.injection.search(text) for x in lexicon().both())
 
 
-def select_evidence(hits: list[Hit], sentences: list[list[tuple[str, float]]], query_tokens: list[str],
-                    max_units: int, per_chunk: int = 2, unit: str = "sentence",
-                    question_entities: set[str] | None = None,
-                    with_references: bool = False,
-                    must_hold: list[Callable[[str], bool]] | None = None,
-                    skip_other_rows: bool = True) -> Selection:
+def select_evidence(
+    hits: list[Hit],
+    sentences: list[list[tuple[str, float]]],
+    query_tokens: list[str],
+    max_units: int,
+    per_chunk: int = 2,
+    unit: str = "sentence",
+    question_entities: set[str] | None = None,
+    with_references: bool = False,
+    must_hold: list[Callable[[str], bool]] | None = None,
+    skip_other_rows: bool = True,
+) -> Selection:
     """Top units across the given hits; scores mix sentence similarity, lexical overlap, rank.
 
     Each test of ``must_hold`` (the second part of "how many …, and when …?") that no chosen
@@ -102,8 +114,10 @@ def select_evidence(hits: list[Hit], sentences: list[list[tuple[str, float]]], q
     unit="chunk" is the naive baseline: the top chunks whole, in retrieval order.
     """
     if unit == "chunk":
-        chosen = [EvidenceUnit(h, h.text, max((s for _, s in sents), default=h.dense_score or 0.0))
-                  for h, sents in zip(hits[:max_units], sentences, strict=False)]
+        chosen = [
+            EvidenceUnit(h, h.text, max((s for _, s in sents), default=h.dense_score or 0.0))
+            for h, sents in zip(hits[:max_units], sentences, strict=False)
+        ]
         for i, u in enumerate(chosen, start=1):
             u.n = i
         return Selection(chosen)
@@ -114,7 +128,12 @@ def select_evidence(hits: list[Hit], sentences: list[list[tuple[str, float]]], q
     candidates: list[EvidenceUnit] = []
     for rank, (hit, sents) in enumerate(zip(hits, sentences, strict=True)):
         prior = 0.03 * (len(hits) - rank) / max(1, len(hits))
-        if skip_other_rows and hit.kind == "table_row" and asked & institutes and not asked & set(hit.entities):
+        if (
+            skip_other_rows
+            and hit.kind == "table_row"
+            and asked & institutes
+            and not asked & set(hit.entities)
+        ):
             skipped += 1
             continue  # another institute's Table 1 row: its fields would be misattributed
         if hit.kind in _WHOLE or not sents:
@@ -146,8 +165,14 @@ def select_evidence(hits: list[Hit], sentences: list[list[tuple[str, float]]], q
     extras: list[EvidenceUnit] = []
     for test in must_hold or []:
         if chosen and not any(test(u.quote) for u in chosen + extras):
-            extra = next((u for u in candidates if test(u.quote)
-                          and not any(_same(u.quote, c.quote) for c in chosen + extras)), None)
+            extra = next(
+                (
+                    u
+                    for u in candidates
+                    if test(u.quote) and not any(_same(u.quote, c.quote) for c in chosen + extras)
+                ),
+                None,
+            )
             if extra is not None:
                 extras.append(extra)
     if extras:

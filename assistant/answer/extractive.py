@@ -21,9 +21,11 @@ def english_record(unit: EvidenceUnit) -> str | None:
     """English rendering of a Table 1 row or Table 2 goal, from its record's English values."""
     record = records().by_id(unit.hit.record) if unit.hit.record else None
     if isinstance(record, InstituteRecord):
-        return (f"{record.acronym} ({record.full_name_en}) — headquarters: {record.hq_en}; established: "
-                f"{record.established_en}; sponsoring agency: {record.agency}; technology focus: "
-                f"{record.focus_en} [{unit.n}].")
+        return (
+            f"{record.acronym} ({record.full_name_en}) — headquarters: {record.hq_en}; established: "
+            f"{record.established_en}; sponsoring agency: {record.agency}; technology focus: "
+            f"{record.focus_en} [{unit.n}]."
+        )
     if isinstance(record, GoalRecord):
         objectives = "; ".join(f"Objective {o.number}: {o.title_en}" for o in record.objectives)
         return f"Goal {record.number}: {record.title_en}. Objectives: {objectives} [{unit.n}]."
@@ -46,8 +48,9 @@ def render_unit(unit: EvidenceUnit, lang: str) -> str:
     return f"{text} [{unit.n}]."
 
 
-def compose(units: list[EvidenceUnit], lang: str, frame: QuestionFrame | None = None,
-            max_sentences: int = 2) -> str:
+def compose(
+    units: list[EvidenceUnit], lang: str, frame: QuestionFrame | None = None, max_sentences: int = 2
+) -> str:
     """The top unit, plus the next one when it scores almost as well and adds a passage.
     A unit that holds the kind of fact the question asks for (a place, an amount, a year …)
     goes first; the rest keep their evidence order."""
@@ -56,8 +59,12 @@ def compose(units: list[EvidenceUnit], lang: str, frame: QuestionFrame | None = 
     units = [u for u in units if says_something(u)] or units
     kind = frame.main_kind if frame else None
     if kind:
-        units = sorted(units, key=lambda u: not holds_kind(kind, u.prompt_for("en") if u.hit.kind == "table_row"
-                                                           else u.quote))
+        units = sorted(
+            units,
+            key=lambda u: (
+                not holds_kind(kind, u.prompt_for("en") if u.hit.kind == "table_row" else u.quote)
+            ),
+        )
     chosen = [units[0]]
     for u in units[1:]:
         if len(chosen) >= max_sentences:

@@ -20,7 +20,9 @@ Kind = str  # one of assistant.knowledge.lexicon.KINDS
 QUANTITY_KINDS = ("amount", "percent", "count", "date")
 # The quantity units that answer each kind of question.
 UNITS_OF_KIND: dict[str, tuple[str | None, ...]] = {
-    "amount": ("usd", "eur"), "percent": ("percent", "fraction"), "count": ("count", None, "ratio"),
+    "amount": ("usd", "eur"),
+    "percent": ("percent", "fraction"),
+    "count": ("count", None, "ratio"),
     "date": ("year",),
 }
 _CHECKED_ENTITY_KINDS = ("institute", "agency", "office", "law", "program", "organization")
@@ -41,15 +43,23 @@ class QuestionFrame(BaseModel):
     lang: Lang
     detected_lang: str = ""
     kinds: list[Kind] = Field(default_factory=list, description="Kinds of fact asked, main first.")
-    open_quantity: bool = Field(False, description="'How often', 'by how much': any quantity answers.")
-    entities: list[str] = Field(default_factory=list, description="Glossary keys the question names.")
+    open_quantity: bool = Field(
+        False, description="'How often', 'by how much': any quantity answers."
+    )
+    entities: list[str] = Field(
+        default_factory=list, description="Glossary keys the question names."
+    )
     places: list[str] = Field(default_factory=list, description="English names of places it names.")
     countries: list[str] = Field(default_factory=list)
     constraints: list[Constraint] = Field(default_factory=list)
-    parts: list[str] = Field(default_factory=list, description="Sub-questions of a two-part question.")
+    parts: list[str] = Field(
+        default_factory=list, description="Sub-questions of a two-part question."
+    )
     about_documents: bool = Field(False, description="Asks about a cited report (titles, dates).")
     followup: bool = False
-    resolved: list[str] = Field(default_factory=list, description="Entities taken from the history.")
+    resolved: list[str] = Field(
+        default_factory=list, description="Entities taken from the history."
+    )
     search_text: str = ""
     history: list[Turn] = Field(default_factory=list)
 
@@ -88,7 +98,7 @@ def split_parts(text: str, lang: str) -> list[str]:
         head, _, tail = joiner.partition("|")  # "' and |how many '": the cut falls at the bar
         if joiner.replace("|", "") in text:
             i = text.index(joiner.replace("|", ""))
-            left, right = text[:i], text[i + len(head):]
+            left, right = text[:i], text[i + len(head) :]
             lex = lexicon()[lang]
             # English asks from the start of the part; a Korean question word sits inside it
             wh = lex.wh_words.search(right) if lang == "ko" else lex.wh_words.match(right.strip())
@@ -107,13 +117,17 @@ def is_followup(text: str, lang: str, entities: list[str]) -> bool:
     return bool(lexicon()[lang].followup.search(text)) or short
 
 
-def resolve_followup(text: str, history: list[Turn], lang: str, entities: list[str]) -> tuple[str, list[str]]:
+def resolve_followup(
+    text: str, history: list[Turn], lang: str, entities: list[str]
+) -> tuple[str, list[str]]:
     """'Where is it headquartered?' after a turn about LIFT -> ('… LIFT', ['LIFT'])."""
     if not history or not is_followup(text, lang, entities):
         return text, []
     gl = glossary()
     # What the user asked about last comes first; the assistant's answer only if they named nothing.
-    turns = [t for t in reversed(history) if t.role == "user"] + [t for t in reversed(history) if t.role != "user"]
+    turns = [t for t in reversed(history) if t.role == "user"] + [
+        t for t in reversed(history) if t.role != "user"
+    ]
     for turn in turns:
         keys = [k for k in gl.entities_in(turn.content) if gl.by_key[k].kind != "program"]
         if keys:
@@ -123,7 +137,9 @@ def resolve_followup(text: str, history: list[Turn], lang: str, entities: list[s
     return f"{text} {last_user}".strip(), []
 
 
-def build_frame(text: str, history: list[Turn] | None = None, default_lang: str = "en") -> QuestionFrame:
+def build_frame(
+    text: str, history: list[Turn] | None = None, default_lang: str = "en"
+) -> QuestionFrame:
     """Parse the cleaned question (and its history) once."""
     history = history or []
     det = detect_language(text, default_lang)
@@ -131,20 +147,42 @@ def build_frame(text: str, history: list[Turn] | None = None, default_lang: str 
     gl = glossary()
     entities = [k for k in gl.entities_in(text) if gl.by_key[k].kind in _CHECKED_ENTITY_KINDS]
     kinds, open_q = detect_kinds(text, lang)
-    constraints = [Constraint(raw=q.raw, unit=q.unit, value=q.value, upper=q.upper)
-                   for q in find_quantities(text) if q.unit in ("year", "usd", "eur", "percent")]
+    constraints = [
+        Constraint(raw=q.raw, unit=q.unit, value=q.value, upper=q.upper)
+        for q in find_quantities(text)
+        if q.unit in ("year", "usd", "eur", "percent")
+    ]
     search, resolved = resolve_followup(text, history, lang, entities)
     return QuestionFrame(
-        text=text, lang=lang, detected_lang=det.detected, kinds=kinds, open_quantity=open_q,
-        entities=entities, places=sorted({p.en for p in gl.place_matches(text)}),
-        countries=sorted(gl.countries_in(text)), constraints=constraints, parts=split_parts(text, lang),
-        about_documents=kinds[:1] == ["date"] or any(x.document_words.search(text) for x in lexicon().both()),
-        followup=bool(resolved) or search != text, resolved=resolved, search_text=search,
+        text=text,
+        lang=lang,
+        detected_lang=det.detected,
+        kinds=kinds,
+        open_quantity=open_q,
+        entities=entities,
+        places=sorted({p.en for p in gl.place_matches(text)}),
+        countries=sorted(gl.countries_in(text)),
+        constraints=constraints,
+        parts=split_parts(text, lang),
+        about_documents=kinds[:1] == ["date"]
+        or any(x.document_words.search(text) for x in lexicon().both()),
+        followup=bool(resolved) or search != text,
+        resolved=resolved,
+        search_text=search,
         history=history,
     )
 
 
-def query_for(frame: QuestionFrame, top_k: int = 10, filters: dict[str, str] | None = None) -> Query:
+def query_for(
+    frame: QuestionFrame, top_k: int = 10, filters: dict[str, str] | None = None
+) -> Query:
     """The retrieval stage's view of a frame."""
-    return Query(text=frame.text, lang=frame.lang, detected_lang=frame.detected_lang, history=frame.history,
-                 search_text=frame.search_text, top_k=top_k, filters=filters or {})
+    return Query(
+        text=frame.text,
+        lang=frame.lang,
+        detected_lang=frame.detected_lang,
+        history=frame.history,
+        search_text=frame.search_text,
+        top_k=top_k,
+        filters=filters or {},
+    )

@@ -75,7 +75,9 @@ def clean_question(raw: str | bytes | None, max_chars: int) -> CleanQuestion:
     return CleanQuestion(text, None, notices, injection)
 
 
-def bound_history(turns: list, max_turns: int, max_turn_chars: int, max_total: int) -> tuple[list, bool]:
+def bound_history(
+    turns: list, max_turns: int, max_turn_chars: int, max_total: int
+) -> tuple[list, bool]:
     """The most recent turns, each cleaned and cut, within a total budget; and whether anything
     was dropped or cut. Turns are (role, content) models; a turn left empty is dropped."""
     out = []

@@ -15,7 +15,9 @@ _MARKER = re.compile(r"\[(\d{1,2})\]")
 _MOVE = re.compile(r"([.!?。])\s*((?:\[\d{1,2}\]\s*)+)")  # ". [1]" -> " [1]."
 _SPLIT = re.compile(r"(?<=[.!?。])\s+(?=\S)")
 _DOTTED_END = re.compile(r"\b(?:[A-Za-z]\.){2,}$")  # U.S.C. (a single "B." may end a sentence)
-_ABBREV = re.compile(r"(?:\bU\.S\.|\bPub\.|\be\.g\.|\bi\.e\.|\bpp?\.|\bNo\.|\bDr\.|\bvs\.|\bSt\.|\b[A-Z]\.)$")
+_ABBREV = re.compile(
+    r"(?:\bU\.S\.|\bPub\.|\be\.g\.|\bi\.e\.|\bpp?\.|\bNo\.|\bDr\.|\bvs\.|\bSt\.|\b[A-Z]\.)$"
+)
 
 
 @dataclass
@@ -41,7 +43,9 @@ def split_sentences(answer: str) -> list[tuple[str, list[int]]]:
     answer = answer.strip()
 
     def move(m: re.Match[str]) -> str:
-        if _DOTTED_END.search(answer[: m.start() + 1]):  # "U.S.C. [2] 에서": the dot is the abbreviation's
+        if _DOTTED_END.search(
+            answer[: m.start() + 1]
+        ):  # "U.S.C. [2] 에서": the dot is the abbreviation's
             return m.group(0)
         return " " + re.sub(r"\s+", "", m.group(2)) + m.group(1) + " "
 
@@ -50,7 +54,7 @@ def split_sentences(answer: str) -> list[tuple[str, list[int]]]:
     parts: list[str] = []
     start = 0
     for m in _SPLIT.finditer(text):
-        before = text[start:m.start()]
+        before = text[start : m.start()]
         if _ABBREV.search(before):
             continue
         parts.append(before.strip())
@@ -67,7 +71,9 @@ def split_sentences(answer: str) -> list[tuple[str, list[int]]]:
     return out
 
 
-def resolve(answer: str, valid: set[int], origin: str = "generated") -> tuple[list[AnswerSentence], int, int]:
+def resolve(
+    answer: str, valid: set[int], origin: str = "generated"
+) -> tuple[list[AnswerSentence], int, int]:
     """Sentences with valid markers; returns (kept, unresolved markers, dropped sentences)."""
     kept: list[AnswerSentence] = []
     unresolved = dropped = 0

@@ -59,17 +59,41 @@ class _StateEvent(Event):
 
 
 class Framing(_StateEvent): ...
+
+
 class Routing(_StateEvent): ...
+
+
 class Records(_StateEvent): ...
+
+
 class Retrieval(_StateEvent): ...
+
+
 class Evidence(_StateEvent): ...
+
+
 class Gating(_StateEvent): ...
+
+
 class Generation(_StateEvent): ...
+
+
 class Markers(_StateEvent): ...
+
+
 class Verification(_StateEvent): ...
+
+
 class Recovery(_StateEvent): ...
+
+
 class LanguageCheck(_StateEvent): ...
+
+
 class Renumbering(_StateEvent): ...
+
+
 class Finishing(_StateEvent): ...
 
 
@@ -85,7 +109,9 @@ class AnswerWorkflow(Workflow):
         super().__init__(timeout=None, **kw)
         self.deps = deps
 
-    async def _run(self, ctx: Context, fn: Callable[..., Any], state: AnswerState, streams: bool = False) -> Any:
+    async def _run(
+        self, ctx: Context, fn: Callable[..., Any], state: AnswerState, streams: bool = False
+    ) -> Any:
         """Run a step function in a worker thread; what it emits is published in order."""
         if not streams:
             return await asyncio.to_thread(fn, state, self.deps)
@@ -120,7 +146,11 @@ class AnswerWorkflow(Workflow):
     @step
     async def route(self, ctx: Context, ev: Routing) -> Records | Retrieval:
         await self._run(ctx, route.run, ev.state)
-        return Records(state=ev.state) if ev.state.route in ("records", "both") else Retrieval(state=ev.state)
+        return (
+            Records(state=ev.state)
+            if ev.state.route in ("records", "both")
+            else Retrieval(state=ev.state)
+        )
 
     @step
     async def records(self, ctx: Context, ev: Records) -> Verification | Retrieval:

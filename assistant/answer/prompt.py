@@ -77,17 +77,24 @@ FEW_SHOT: list[tuple[str, str]] = [
 # Second opinion after NOT_FOUND on a passage that holds the kind of fact asked for: a small
 # model that refused under the full rules answers when asked only to restate the passage
 # (it wrote "NOT_FOUND [1]." when merely denied the refusal).
-COMPOSE = ("Answer the question with the fact the numbered source states, in 1 or 2 short sentences in the "
-           "language asked for. The source does answer it. Keep every number, amount and name; use the "
-           "English forms given in (= ...). End each sentence with [1].")
+COMPOSE = (
+    "Answer the question with the fact the numbered source states, in 1 or 2 short sentences in the "
+    "language asked for. The source does answer it. Keep every number, amount and name; use the "
+    "English forms given in (= ...). End each sentence with [1]."
+)
 
-TRANSLATE = ("Translate the numbered source into plain English. Keep every number, amount and name; "
-             "use the English forms given in (= ...). End with its number, like [1].")
+TRANSLATE = (
+    "Translate the numbered source into plain English. Keep every number, amount and name; "
+    "use the English forms given in (= ...). End with its number, like [1]."
+)
 
 
 def compose_messages(question: str, lang: str, unit: EvidenceUnit) -> list[Message]:
     """Restate one passage (numbered 1) as the answer to the question."""
-    return [{"role": "system", "content": COMPOSE}, {"role": "user", "content": user_message(question, lang, [unit])}]
+    return [
+        {"role": "system", "content": COMPOSE},
+        {"role": "user", "content": user_message(question, lang, [unit])},
+    ]
 
 
 def prefix_messages() -> list[Message]:
@@ -119,7 +126,9 @@ def build_messages(question: str, lang: str, units: list[EvidenceUnit]) -> list[
     return [*prefix_messages(), {"role": "user", "content": user_message(question, lang, units)}]
 
 
-def grammar(n_sources: int, max_sentences: int = 3, lang: str = "en", may_refuse: bool = True) -> str:
+def grammar(
+    n_sources: int, max_sentences: int = 3, lang: str = "en", may_refuse: bool = True
+) -> str:
     """GBNF: NOT_FOUND (if may_refuse), or sentences each closed by [n] with n a valid source number.
 
     A sentence may end "text. [1]" or "text [1]." (models write both); inside a sentence a
@@ -133,8 +142,8 @@ def grammar(n_sources: int, max_sentences: int = 3, lang: str = "en", may_refuse
     char = "[^\\[\\]\\n.<>가-힣ㄱ-ㅎㅏ-ㅣ]" if lang == "en" else "[^\\[\\]\\n.<>]"
     refuse = f'"{NOT_FOUND}" | ' if may_refuse else ""
     return (
-        f'root ::= {refuse}sentence {more}\n'
-        'sentence ::= body end\n'
+        f"root ::= {refuse}sentence {more}\n"
+        "sentence ::= body end\n"
         f'body ::= {char} ( {char} | "." [0-9] | " " [A-Z] "." | "U.S." | "St." | "e.g." | "i.e." | "No." '
         '| " p. " [0-9] | " pp. " [0-9] | "Pub. L. " )*\n'
         'end ::= "." " "? cite | " "? cite "."\n'

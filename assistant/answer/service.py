@@ -30,15 +30,22 @@ _DONE = object()
 
 
 class AnswerService:
-    def __init__(self, settings: Settings, retriever, embedder: Embedder,  # noqa: ANN001
-                 log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        retriever,
+        embedder: Embedder,  # noqa: ANN001
+        log_path: Path | None = None,
+    ) -> None:
         self.settings = settings
         self.retriever = retriever
         self.embedder = embedder
         self.log_path = log_path if settings.log.enabled else None
         self._generators: dict[str, Generator | None] = {}
         self._lock = threading.Lock()
-        self.deps = Deps(settings=settings, retriever=retriever, embedder=embedder, generator=self.generator)
+        self.deps = Deps(
+            settings=settings, retriever=retriever, embedder=embedder, generator=self.generator
+        )
         self.workflow = AnswerWorkflow(self.deps)
 
     # ------------------------------------------------------------------ generators
@@ -60,7 +67,9 @@ class AnswerService:
         frame = build_frame("warm-up")
         query = Query(text=frame.text, lang="en", search_text=frame.text)
         qvec = self.retriever.embed_query(query)
-        hits = self.retriever.search(query, qvec=qvec)  # opens the index and llama-index's retrievers
+        hits = self.retriever.search(
+            query, qvec=qvec
+        )  # opens the index and llama-index's retrievers
         self.retriever.sentences(hits[:1], qvec)
         gen = self.generator(mode or self.settings.llm.mode)
         if gen is not None:
@@ -68,8 +77,13 @@ class AnswerService:
 
     # ------------------------------------------------------------------ main path
 
-    def answer(self, question: str | bytes | None, history: list[Turn] | None = None, mode: str | None = None,
-               **kw: object) -> Answer:
+    def answer(
+        self,
+        question: str | bytes | None,
+        history: list[Turn] | None = None,
+        mode: str | None = None,
+        **kw: object,
+    ) -> Answer:
         final = None
         for event in self.stream(question, history, mode, **kw):  # type: ignore[arg-type]
             if isinstance(event, FinalEvent):
@@ -77,18 +91,31 @@ class AnswerService:
         assert final is not None
         return final
 
-    def stream(self, question: str | bytes | None, history: list[Turn] | None = None,
-               mode: str | None = None, source: str = "api", conversation_id: str | None = None,
-               eval_run: str | None = None, log: bool = True,
-               disabled: Iterable[str] = ()) -> Iterator[AnswerEvent]:
+    def stream(
+        self,
+        question: str | bytes | None,
+        history: list[Turn] | None = None,
+        mode: str | None = None,
+        source: str = "api",
+        conversation_id: str | None = None,
+        eval_run: str | None = None,
+        log: bool = True,
+        disabled: Iterable[str] = (),
+    ) -> Iterator[AnswerEvent]:
         """Answer one question: EvidenceEvent, TokenEvent* (ResetEvent when an attempt is
         replaced), then FinalEvent with the checked Answer."""
         off = frozenset([*self.settings.answer.disabled_steps, *disabled])
         if unknown := sorted(off - set(ABLATABLE)):
-            raise ConfigError(f"unknown step(s) to disable: {', '.join(unknown)}",
-                              hint=f"Known: {', '.join(ABLATABLE)}.")
-        state = AnswerState(question=question, history=list(history or []), mode=mode or self.settings.llm.mode,
-                            disabled=off)
+            raise ConfigError(
+                f"unknown step(s) to disable: {', '.join(unknown)}",
+                hint=f"Known: {', '.join(ABLATABLE)}.",
+            )
+        state = AnswerState(
+            question=question,
+            history=list(history or []),
+            mode=mode or self.settings.llm.mode,
+            disabled=off,
+        )
         answer: Answer | None = None
         for item in self._run(state):
             if isinstance(item, Answer):
@@ -99,9 +126,16 @@ class AnswerService:
         if log and self.log_path is not None:
             from assistant.logs import safe_log_answer
 
-            safe_log_answer(self.log_path, answer, profile=self.settings.profile, source=source,
-                            eval_run=eval_run, conversation_id=conversation_id, history=state.history,
-                            detected_language=state.frame.detected_lang if state.frame else "")
+            safe_log_answer(
+                self.log_path,
+                answer,
+                profile=self.settings.profile,
+                source=source,
+                eval_run=eval_run,
+                conversation_id=conversation_id,
+                history=state.history,
+                detected_language=state.frame.detected_lang if state.frame else "",
+            )
         yield FinalEvent(answer=answer)
 
     def _run(self, state: AnswerState) -> Iterator[AnswerEvent | Answer]:

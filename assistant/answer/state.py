@@ -22,16 +22,16 @@ Emit = Callable[[AnswerEvent], None]
 # Decisions a run may switch off (`assistant eval --without NAME`, settings answer.disabled_steps),
 # to measure what each one does to accuracy.
 ABLATABLE = (
-    "records",            # route: answer lookups/lists/counts from the plan's records
-    "query_llm",          # route: let the LLM fill the record query when the rules are unsure
-    "gate_score",         # gate: refuse when the best passages score low
-    "gate_constraints",   # gate: refuse when a year/amount/country the question states is absent
-    "gate_kind",          # gate: refuse when no top passage holds the kind of fact asked
-    "evidence_parts",     # evidence: add a sentence for the second part of a two-part question
-    "other_rows",         # evidence: skip Table 1 rows of institutes the question does not name
-    "recite",             # verify: move a marker to the passage that holds the claim
-    "recover_retry",      # recover: one more generation from the strongest passage
-    "recover_drop",       # recover: drop unsupported sentences when others are supported
+    "records",  # route: answer lookups/lists/counts from the plan's records
+    "query_llm",  # route: let the LLM fill the record query when the rules are unsure
+    "gate_score",  # gate: refuse when the best passages score low
+    "gate_constraints",  # gate: refuse when a year/amount/country the question states is absent
+    "gate_kind",  # gate: refuse when no top passage holds the kind of fact asked
+    "evidence_parts",  # evidence: add a sentence for the second part of a two-part question
+    "other_rows",  # evidence: skip Table 1 rows of institutes the question does not name
+    "recite",  # verify: move a marker to the passage that holds the claim
+    "recover_retry",  # recover: one more generation from the strongest passage
+    "recover_drop",  # recover: drop unsupported sentences when others are supported
     "language_fallback",  # language: quote the passages when the answer is in the wrong language
 )
 
@@ -39,7 +39,9 @@ ABLATABLE = (
 class Retrieval(Protocol):
     def embed_query(self, query: Query) -> np.ndarray: ...
 
-    def search(self, query: Query, mode: str | None = None, qvec: np.ndarray | None = None) -> list[Hit]: ...
+    def search(
+        self, query: Query, mode: str | None = None, qvec: np.ndarray | None = None
+    ) -> list[Hit]: ...
 
     def sentences(self, hits: list[Hit], qvec: np.ndarray) -> list[list[tuple[str, float]]]: ...
 
@@ -76,7 +78,9 @@ class AnswerState:
     units: list[EvidenceUnit] = field(default_factory=list)
     record_sentences: list[AnswerSentence] = field(default_factory=list)
     route: str = "prose"  # prose | records | both
-    record_queries: list[Any] = field(default_factory=list)  # RecordQuery (two for a two-part question)
+    record_queries: list[Any] = field(
+        default_factory=list
+    )  # RecordQuery (two for a two-part question)
     record_units: list[EvidenceUnit] = field(default_factory=list)
     records_only: bool = False
     raw: str = ""

@@ -25,8 +25,13 @@ class Generator(Protocol):
     model_id: str
     supports_grammar: bool
 
-    def stream(self, messages: list[Message], max_tokens: int, grammar: str | None = None,
-               stop: list[str] | None = None) -> Iterator[str]: ...
+    def stream(
+        self,
+        messages: list[Message],
+        max_tokens: int,
+        grammar: str | None = None,
+        stop: list[str] | None = None,
+    ) -> Iterator[str]: ...
 
     def warm(self, messages: list[Message]) -> None: ...
 
@@ -46,18 +51,25 @@ class LlamaCppGenerator:
         if resolved.from_hub:
             raise ModelNotProvisionedError(
                 f"the local generator needs a GGUF file, got hub id {cfg.model!r}",
-                hint="Download the GGUF and set llm.local.model to its path.")
+                hint="Download the GGUF and set llm.local.model to its path.",
+            )
         try:
             from llama_cpp import Llama
         except ImportError as exc:
             raise LLMUnavailableError(
                 "llama-cpp-python is not installed",
                 hint="Run scripts/bootstrap.sh (it builds llama-cpp-python portably), or use "
-                     "--mode extractive.") from exc
+                "--mode extractive.",
+            ) from exc
         self.model_id = cfg.model
         logger.info("loading local LLM path=%s", resolved.path)
-        self._llm = Llama(model_path=resolved.path, n_ctx=cfg.n_ctx, n_threads=cfg.n_threads,
-                          n_batch=cfg.n_batch, verbose=False)
+        self._llm = Llama(
+            model_path=resolved.path,
+            n_ctx=cfg.n_ctx,
+            n_threads=cfg.n_threads,
+            n_batch=cfg.n_batch,
+            verbose=False,
+        )
         self.temperature = settings.llm.temperature
         self._lock = threading.Lock()  # one generation at a time: the KV cache is shared
         self._grammars: dict[str, object] = {}
@@ -73,17 +85,28 @@ class LlamaCppGenerator:
         """Evaluate the fixed prefix once so the first user does not pay for it."""
         prompt = chatml(messages, open_assistant=False)
         with self._lock:
-            for _ in self._llm.create_completion(prompt, max_tokens=1, temperature=0.0, stream=True):
+            for _ in self._llm.create_completion(
+                prompt, max_tokens=1, temperature=0.0, stream=True
+            ):
                 break
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode(), add_bos=False, special=True))
 
-    def stream(self, messages: list[Message], max_tokens: int, grammar: str | None = None,
-               stop: list[str] | None = None) -> Iterator[str]:
+    def stream(
+        self,
+        messages: list[Message],
+        max_tokens: int,
+        grammar: str | None = None,
+        stop: list[str] | None = None,
+    ) -> Iterator[str]:
         prompt = chatml(messages)
-        kwargs = {"max_tokens": max_tokens, "temperature": self.temperature, "stream": True,
-                  "stop": ["<|im_end|>", *(stop or [])]}
+        kwargs = {
+            "max_tokens": max_tokens,
+            "temperature": self.temperature,
+            "stream": True,
+            "stop": ["<|im_end|>", *(stop or [])],
+        }
         if grammar:
             kwargs["grammar"] = self._grammar(grammar)
         with self._lock:
@@ -108,30 +131,47 @@ class OpenAIGenerator:
         self.model = cfg.model
         self.temperature = settings.llm.temperature
         self.base_url = cfg.base_url
-        self._client = OpenAI(base_url=cfg.base_url, api_key=cfg.api_key.get_secret_value(),
-                              timeout=cfg.timeout_s, max_retries=1)
+        self._client = OpenAI(
+            base_url=cfg.base_url,
+            api_key=cfg.api_key.get_secret_value(),
+            timeout=cfg.timeout_s,
+            max_retries=1,
+        )
 
     def warm(self, messages: list[Message]) -> None:
         return None  # the server keeps its own cache
 
-    def stream(self, messages: list[Message], max_tokens: int, grammar: str | None = None,
-               stop: list[str] | None = None) -> Iterator[str]:
+    def stream(
+        self,
+        messages: list[Message],
+        max_tokens: int,
+        grammar: str | None = None,
+        stop: list[str] | None = None,
+    ) -> Iterator[str]:
         from openai import APIConnectionError, APIError
 
         try:
             resp = self._client.chat.completions.create(
-                model=self.model, messages=messages, max_tokens=max_tokens,  # type: ignore[arg-type]
-                temperature=self.temperature, stream=True, stop=stop or None)
+                model=self.model,
+                messages=messages,
+                max_tokens=max_tokens,  # type: ignore[arg-type]
+                temperature=self.temperature,
+                stream=True,
+                stop=stop or None,
+            )
             for chunk in resp:
                 if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
         except APIConnectionError as exc:
             raise LLMUnavailableError(
                 f"the OpenAI-compatible endpoint {self.base_url} cannot be reached: {exc}",
-                hint="Check llm.openai.base_url, or use --mode local / extractive.") from exc
+                hint="Check llm.openai.base_url, or use --mode local / extractive.",
+            ) from exc
         except APIError as exc:
-            raise LLMUnavailableError(f"the endpoint {self.base_url} answered with an error: {exc}",
-                                      hint="Check llm.openai.model and api_key.") from exc
+            raise LLMUnavailableError(
+                f"the endpoint {self.base_url} answered with an error: {exc}",
+                hint="Check llm.openai.model and api_key.",
+            ) from exc
 
 
 class FakeGenerator:
@@ -151,8 +191,13 @@ class FakeGenerator:
     def warm(self, messages: list[Message]) -> None:
         self.calls.append({"warm": True, "messages": messages})
 
-    def stream(self, messages: list[Message], max_tokens: int, grammar: str | None = None,
-               stop: list[str] | None = None) -> Iterator[str]:
+    def stream(
+        self,
+        messages: list[Message],
+        max_tokens: int,
+        grammar: str | None = None,
+        stop: list[str] | None = None,
+    ) -> Iterator[str]:
         self.calls.append({"messages": messages, "max_tokens": max_tokens, "grammar": grammar})
         reply = self.replies.popleft() if self.replies else "NOT_FOUND"
         for word in reply.split(" "):

@@ -39,5 +39,6 @@ def http_client(settings: Settings):  # noqa: ANN201
         raise IndexNotBuiltError(
             f"the Chroma server at {cfg.host}:{cfg.port} cannot be reached: {exc}",
             hint="Start it with `chroma run --path index/chroma-server --host 127.0.0.1 --port "
-                 f"{cfg.port}` or set vector_store.mode to 'chroma'.") from exc
+            f"{cfg.port}` or set vector_store.mode to 'chroma'.",
+        ) from exc
     return client

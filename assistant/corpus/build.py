@@ -32,8 +32,9 @@ def load_corpus(settings: Settings, include_added: bool = True) -> CorpusBundle:
     source = paths.committed(settings.data.plan_source)
     outline_path = paths.committed(settings.data.plan_outline)
     if not source.exists():
-        raise CorpusError(f"the plan source {source} is missing",
-                          hint="Restore it with `git checkout corpus/`.")
+        raise CorpusError(
+            f"the plan source {source} is missing", hint="Restore it with `git checkout corpus/`."
+        )
     parsed = parse_plan(source, outline_path)
     outline = Outline.load(outline_path)
     registry = load_registry(paths.committed(settings.data.references))
@@ -41,8 +42,13 @@ def load_corpus(settings: Settings, include_added: bool = True) -> CorpusBundle:
     _check_registry(footnotes, registry)
     meta = outline["document"]
     plan_doc = SourceDocument(
-        doc_id=meta["doc_id"], title=meta["title"], lang=meta["lang"], kind="plan",
-        source_path=settings.data.plan_source, sha256=sha256_file(source), page_count=meta["pages"],
+        doc_id=meta["doc_id"],
+        title=meta["title"],
+        lang=meta["lang"],
+        kind="plan",
+        source_path=settings.data.plan_source,
+        sha256=sha256_file(source),
+        page_count=meta["pages"],
     )
     documents = [plan_doc]
     passages = list(parsed.passages)
@@ -52,8 +58,12 @@ def load_corpus(settings: Settings, include_added: bool = True) -> CorpusBundle:
             passages.extend(doc_passages)
     sections = sorted({" > ".join(p.section_path) for p in passages if p.doc_id == plan_doc.doc_id})
     return CorpusBundle(
-        documents=documents, passages=passages, footnotes=footnotes, references=registry,
-        records=parsed.records, plan_pages=len(parsed.pages) - 1,
+        documents=documents,
+        passages=passages,
+        footnotes=footnotes,
+        references=registry,
+        records=parsed.records,
+        plan_pages=len(parsed.pages) - 1,
         sections=sections,
     )
 
@@ -65,13 +75,17 @@ def _check_registry(footnotes, registry) -> None:  # noqa: ANN001
         if fn.id in NOTES_WITHOUT_DOCUMENT:
             continue
         if not fn.reference_ids:
-            raise CorpusError(f"footnote {fn.id} has no entry in the reference registry",
-                              hint="Re-draft it: `assistant corpus references --draft`.")
+            raise CorpusError(
+                f"footnote {fn.id} has no entry in the reference registry",
+                hint="Re-draft it: `assistant corpus references --draft`.",
+            )
         urls = {_norm_url(by_id[r].url) for r in fn.reference_ids}
         for url in fn.urls:
             if _norm_url(url) not in urls:
-                raise CorpusError(f"footnote {fn.id} cites {url}, which the registry lacks",
-                                  hint="Re-draft it: `assistant corpus references --draft`.")
+                raise CorpusError(
+                    f"footnote {fn.id} cites {url}, which the registry lacks",
+                    hint="Re-draft it: `assistant corpus references --draft`.",
+                )
 
 
 def _norm_url(url: str | None) -> str:
@@ -92,6 +106,10 @@ def corpus_stats(bundle: CorpusBundle, chunks: int | None) -> dict:
         "objectives": sum(len(g.objectives) for g in bundle.records.goals) if bundle.records else 0,
         "references_with_url": sum(1 for r in bundle.references if r.url),
         "footnotes_with_url": sum(1 for f in bundle.footnotes if f.urls),
-        "repaired_urls": sum(1 for f in bundle.footnotes for raw, u in zip(f.urls_raw, f.urls, strict=True)
-                             if raw != u),
+        "repaired_urls": sum(
+            1
+            for f in bundle.footnotes
+            for raw, u in zip(f.urls_raw, f.urls, strict=True)
+            if raw != u
+        ),
     }

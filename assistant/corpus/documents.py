@@ -112,11 +112,15 @@ def read_manifest(settings: Settings) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise CorpusError(f"the corpus manifest {path} is unreadable: {exc}",
-                          hint="Fix it by hand or delete it and add the documents again.") from exc
+        raise CorpusError(
+            f"the corpus manifest {path} is unreadable: {exc}",
+            hint="Fix it by hand or delete it and add the documents again.",
+        ) from exc
     if not isinstance(data, dict) or not isinstance(data.get("documents", {}), dict):
-        raise CorpusError(f"the corpus manifest {path} has an unexpected layout",
-                          hint="Fix it by hand or delete it and add the documents again.")
+        raise CorpusError(
+            f"the corpus manifest {path} has an unexpected layout",
+            hint="Fix it by hand or delete it and add the documents again.",
+        )
     out = _empty_manifest()
     out.update(data)
     return out
@@ -181,8 +185,11 @@ def detect_lang(text: str) -> str:
 
 
 def _registry(settings: Settings, registry: list[Reference] | None) -> list[Reference]:
-    return registry if registry is not None else load_registry(
-        paths.committed(settings.data.references))
+    return (
+        registry
+        if registry is not None
+        else load_registry(paths.committed(settings.data.references))
+    )
 
 
 def check_ref(ref_id: str, registry: list[Reference]) -> Reference:
@@ -192,8 +199,10 @@ def check_ref(ref_id: str, registry: list[Reference]) -> Reference:
         return by_id[ref_id]
     close = difflib.get_close_matches(ref_id, list(by_id), n=5, cutoff=0.5)
     listed = ", ".join(close) if close else ", ".join(list(by_id)[:8]) + ", …"
-    raise CorpusError(f"unknown reference id {ref_id!r} (close: {listed})",
-                      hint="`assistant corpus references` lists every id.")
+    raise CorpusError(
+        f"unknown reference id {ref_id!r} (close: {listed})",
+        hint="`assistant corpus references` lists every id.",
+    )
 
 
 def register_document(
@@ -212,9 +221,17 @@ def register_document(
 ) -> None:
     """Put a document entry into ``manifest`` (call inside `manifest_transaction`)."""
     manifest["documents"][doc_id] = {
-        "doc_id": doc_id, "path": rel_path, "origin": origin, "source_name": source_name,
-        "file_type": file_type, "sha256": sha256, "size": size, "ref_id": ref_id, "title": title,
-        "lang": lang, "added_at": utc_now(),
+        "doc_id": doc_id,
+        "path": rel_path,
+        "origin": origin,
+        "source_name": source_name,
+        "file_type": file_type,
+        "sha256": sha256,
+        "size": size,
+        "ref_id": ref_id,
+        "title": title,
+        "lang": lang,
+        "added_at": utc_now(),
     }
 
 
@@ -246,8 +263,9 @@ def add_document(
     if lang is not None:
         lang = lang.strip().lower()
         if not _LANG_CODE.match(lang):
-            raise CorpusError(f"invalid language code {lang!r}", hint="Use 'en', 'ko' or another "
-                              "ISO 639 code.")
+            raise CorpusError(
+                f"invalid language code {lang!r}", hint="Use 'en', 'ko' or another ISO 639 code."
+            )
     extracted = extract(src)
     slug = slugify(title or src.stem)
     doc_id = f"added/{slug}"
@@ -264,20 +282,35 @@ def add_document(
             lang = lang if lang is not None else prev.get("lang")
         final_title = title or extracted.title
         final_lang = lang or detect_lang(extracted.text)
-        duplicate_of = next((d for d, e in manifest["documents"].items()
-                             if d != doc_id and e.get("sha256") == sha), None)
+        duplicate_of = next(
+            (d for d, e in manifest["documents"].items() if d != doc_id and e.get("sha256") == sha),
+            None,
+        )
         if duplicate_of:
             logger.warning("document already in corpus doc_id=%s same_as=%s", doc_id, duplicate_of)
         result = AddResult(
-            doc_id=doc_id, status="unchanged", path=target, sha256=sha, title=final_title,
-            lang=final_lang, ref_id=ref_id, file_type=extracted.file_type,
+            doc_id=doc_id,
+            status="unchanged",
+            path=target,
+            sha256=sha,
+            title=final_title,
+            lang=final_lang,
+            ref_id=ref_id,
+            file_type=extracted.file_type,
             page_count=len(extracted.pages) if extracted.paginated else None,
             passages=len(build_passages(doc_id, final_lang, extracted)),
             duplicate_of=duplicate_of,
         )
-        if (prev and same_content and prev.get("path") == rel and target.is_file()
-                and sha256_file(target) == sha and prev.get("ref_id") == ref_id
-                and prev.get("title") == final_title and prev.get("lang") == final_lang):
+        if (
+            prev
+            and same_content
+            and prev.get("path") == rel
+            and target.is_file()
+            and sha256_file(target) == sha
+            and prev.get("ref_id") == ref_id
+            and prev.get("title") == final_title
+            and prev.get("lang") == final_lang
+        ):
             logger.info("document unchanged doc_id=%s", doc_id)
             return result
         _copy_atomic(src, target)
@@ -287,9 +320,17 @@ def add_document(
                 with contextlib.suppress(FileNotFoundError):
                     old.unlink()
         register_document(
-            manifest, doc_id=doc_id, rel_path=rel, sha256=sha, size=target.stat().st_size,
-            ref_id=ref_id, title=final_title, lang=final_lang, origin="add",
-            source_name=src.name, file_type=extracted.file_type,
+            manifest,
+            doc_id=doc_id,
+            rel_path=rel,
+            sha256=sha,
+            size=target.stat().st_size,
+            ref_id=ref_id,
+            title=final_title,
+            lang=final_lang,
+            origin="add",
+            source_name=src.name,
+            file_type=extracted.file_type,
         )
     status: AddStatus = "replaced" if prev else "added"
     logger.info("document %s doc_id=%s path=%s", status, doc_id, rel)
@@ -313,9 +354,11 @@ def remove_document(settings: Settings, doc_id: str) -> Path | None:
         entry = manifest["documents"].pop(doc_id, None)
         if entry is None:
             close = difflib.get_close_matches(doc_id, list(manifest["documents"]), n=5, cutoff=0.4)
-            raise CorpusError(f"no added document {doc_id!r}"
-                              + (f" (close: {', '.join(close)})" if close else ""),
-                              hint="`assistant corpus list` shows the added documents.")
+            raise CorpusError(
+                f"no added document {doc_id!r}"
+                + (f" (close: {', '.join(close)})" if close else ""),
+                hint="`assistant corpus list` shows the added documents.",
+            )
         if entry.get("origin") == "fetch":
             # Forget the download too, or `documents_by_ref` users would look for it again.
             for ref_id, rec in list(manifest.get("fetched", {}).items()):
@@ -348,8 +391,9 @@ def documents_by_ref(settings: Settings) -> dict[str, str]:
         return {}
     out: dict[str, str] = {}
     # A file the user added by hand wins over an automatic download of the same reference.
-    entries = sorted(manifest["documents"].items(),
-                     key=lambda kv: (kv[1].get("origin") != "add", kv[0]))
+    entries = sorted(
+        manifest["documents"].items(), key=lambda kv: (kv[1].get("origin") != "add", kv[0])
+    )
     for doc_id, entry in entries:
         ref_id = entry.get("ref_id")
         target = _resolve_stored(settings, entry.get("path", ""))
@@ -393,18 +437,27 @@ def load_added_documents(
         ref_id = entry.get("ref_id")
         ref = by_ref.get(ref_id) if ref_id else None
         if ref_id and ref is None:
-            logger.warning("added document cites unknown reference doc_id=%s ref_id=%s",
-                           doc_id, ref_id)
+            logger.warning(
+                "added document cites unknown reference doc_id=%s ref_id=%s", doc_id, ref_id
+            )
         lang = entry.get("lang") or detect_lang(extracted.text)
-        title = (ref.title_en if ref and ref.title_en else None) or entry.get("title") \
+        title = (
+            (ref.title_en if ref and ref.title_en else None)
+            or entry.get("title")
             or extracted.title
+        )
         passages = build_passages(doc_id, lang, extracted)
         if not passages:
             logger.warning("added document has no text doc_id=%s", doc_id)
             continue
         doc = SourceDocument(
-            doc_id=doc_id, title=title, lang=lang, kind=ref.kind if ref else "report",
-            source_path=str(entry.get("path")), sha256=sha, ref_id=ref_id,
+            doc_id=doc_id,
+            title=title,
+            lang=lang,
+            kind=ref.kind if ref else "report",
+            source_path=str(entry.get("path")),
+            sha256=sha,
+            ref_id=ref_id,
             page_count=len(extracted.pages) if extracted.paginated else None,
             added_at=entry.get("added_at"),
         )
@@ -433,8 +486,9 @@ def _split_long(text: str, limit: int) -> list[str]:
     return [p for p in pieces if p]
 
 
-def build_passages(doc_id: str, lang: str, extracted: Extracted,
-                   max_chars: int = PASSAGE_MAX_CHARS) -> list[Passage]:
+def build_passages(
+    doc_id: str, lang: str, extracted: Extracted, max_chars: int = PASSAGE_MAX_CHARS
+) -> list[Passage]:
     """One passage per section block, split at paragraph boundaries near ``max_chars``."""
     gloss = glossary()
     passages: list[Passage] = []
@@ -446,12 +500,20 @@ def build_passages(doc_id: str, lang: str, extracted: Extracted,
             return
         text = "\n".join(t for t, _ in cur)
         pages = [p for _, p in cur if p is not None]
-        passages.append(Passage(
-            passage_id=f"{doc_id}#{len(passages) + 1:04d}", doc_id=doc_id, kind="text",
-            text=text, lang=lang, page_start=min(pages) if pages else None,
-            page_end=max(pages) if pages else None, section_path=list(cur_path),
-            footnotes=[], entities=gloss.entities_in(text),
-        ))
+        passages.append(
+            Passage(
+                passage_id=f"{doc_id}#{len(passages) + 1:04d}",
+                doc_id=doc_id,
+                kind="text",
+                text=text,
+                lang=lang,
+                page_start=min(pages) if pages else None,
+                page_end=max(pages) if pages else None,
+                section_path=list(cur_path),
+                footnotes=[],
+                entities=gloss.entities_in(text),
+            )
+        )
         cur.clear()
 
     block: Block
@@ -460,7 +522,9 @@ def build_passages(doc_id: str, lang: str, extracted: Extracted,
         if block.section_path != cur_path or (cur and cur[-1][1] != block.page):
             emit()
             cur_path = block.section_path
-        pieces = [block.text] if len(block.text) <= max_chars else _split_long(block.text, max_chars)
+        pieces = (
+            [block.text] if len(block.text) <= max_chars else _split_long(block.text, max_chars)
+        )
         for piece in pieces:
             size = sum(len(t) + 1 for t, _ in cur)
             if cur and size + len(piece) > max_chars:

@@ -32,8 +32,12 @@ EXTENSIONS: dict[str, FileType] = {
     ".txt": "text",
     ".text": "text",
 }
-CANONICAL_EXT: dict[FileType, str] = {"pdf": ".pdf", "html": ".html", "markdown": ".md",
-                                      "text": ".txt"}
+CANONICAL_EXT: dict[FileType, str] = {
+    "pdf": ".pdf",
+    "html": ".html",
+    "markdown": ".md",
+    "text": ".txt",
+}
 SUPPORTED = "PDF, HTML, Markdown (.md) or plain text (.txt)"
 MAX_HEADING_CHARS = 200  # longer "headings" are paragraphs a converter marked up as headings
 
@@ -82,15 +86,18 @@ def detect_type(path: Path, head: bytes) -> FileType:
     # readers accept junk before the header, but a text file may merely quote "%PDF-".)
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"%PDF-") or (
-            EXTENSIONS.get(ext, "pdf") == "pdf" and b"%PDF-" in head[:1024]):
+        EXTENSIONS.get(ext, "pdf") == "pdf" and b"%PDF-" in head[:1024]
+    ):
         return "pdf"
     if ext in EXTENSIONS:
         return EXTENSIONS[ext]
     sniff = head[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if sniff.startswith((b"<!doctype html", b"<html")):
         return "html"
-    raise CorpusError(f"unsupported file type {ext or '(no extension)'}: {path.name}",
-                      hint=f"Add a {SUPPORTED} file.")
+    raise CorpusError(
+        f"unsupported file type {ext or '(no extension)'}: {path.name}",
+        hint=f"Add a {SUPPORTED} file.",
+    )
 
 
 def extract(path: Path) -> Extracted:
@@ -107,8 +114,9 @@ def extract(path: Path) -> Extracted:
     raw = path.read_bytes()
     if kind == "html":
         if b"\x00" in raw[:8192]:
-            raise CorpusError(f"unsupported file type: {path.name} looks binary",
-                              hint=f"Add a {SUPPORTED} file.")
+            raise CorpusError(
+                f"unsupported file type: {path.name} looks binary", hint=f"Add a {SUPPORTED} file."
+            )
         try:  # BeautifulSoup detects the page's own encoding from the bytes
             return _extract_html(raw, path)
         except RecursionError as exc:
@@ -132,8 +140,9 @@ def _decode(raw: bytes, path: Path) -> str:
     """Decode a text file; binary content is refused rather than indexed as noise."""
     sample = raw[:8192]
     if b"\x00" in sample:
-        raise CorpusError(f"unsupported file type: {path.name} looks binary",
-                          hint=f"Add a {SUPPORTED} file.")
+        raise CorpusError(
+            f"unsupported file type: {path.name} looks binary", hint=f"Add a {SUPPORTED} file."
+        )
     for encoding in ("utf-8-sig", "cp949"):  # cp949: Korean files saved by older tools
         try:
             text = raw.decode(encoding)
@@ -141,12 +150,17 @@ def _decode(raw: bytes, path: Path) -> str:
         except UnicodeDecodeError:
             continue
     else:
-        raise CorpusError(f"unsupported file type: {path.name} is neither UTF-8 nor CP949 text",
-                          hint="Save it as UTF-8.")
-    controls = sum(1 for ch in text[:8192] if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f")
+        raise CorpusError(
+            f"unsupported file type: {path.name} is neither UTF-8 nor CP949 text",
+            hint="Save it as UTF-8.",
+        )
+    controls = sum(
+        1 for ch in text[:8192] if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f"
+    )
     if controls > 0.05 * max(1, min(len(text), 8192)):
-        raise CorpusError(f"unsupported file type: {path.name} looks binary",
-                          hint=f"Add a {SUPPORTED} file.")
+        raise CorpusError(
+            f"unsupported file type: {path.name} looks binary", hint=f"Add a {SUPPORTED} file."
+        )
     return text
 
 
@@ -173,17 +187,23 @@ def _extract_pdf(path: Path) -> Extracted:
             try:
                 opened = reader.decrypt("")
             except DependencyError as exc:  # AES needs the optional `cryptography` package
-                raise CorpusError(f"{path.name} is an encrypted PDF that cannot be opened "
-                                  f"({exc})", hint="Save an unencrypted copy and add that.") from exc
+                raise CorpusError(
+                    f"{path.name} is an encrypted PDF that cannot be opened ({exc})",
+                    hint="Save an unencrypted copy and add that.",
+                ) from exc
             if not opened:
-                raise CorpusError(f"{path.name} is an encrypted PDF (password required)",
-                                  hint="Save an unencrypted copy and add that.")
+                raise CorpusError(
+                    f"{path.name} is an encrypted PDF (password required)",
+                    hint="Save an unencrypted copy and add that.",
+                )
         pages_raw = list(reader.pages)
     except CorpusError:
         raise
     except Exception as exc:  # pypdf raises many types (PdfReadError, PdfStreamError, ...)
-        raise CorpusError(f"{path.name} is not a readable PDF (broken or truncated: {exc})",
-                          hint="Download it again or re-save it from a PDF viewer.") from exc
+        raise CorpusError(
+            f"{path.name} is not a readable PDF (broken or truncated: {exc})",
+            hint="Download it again or re-save it from a PDF viewer.",
+        ) from exc
     pages: list[ExtractedPage] = []
     failed = 0
     for number, page in enumerate(pages_raw, start=1):
@@ -196,8 +216,10 @@ def _extract_pdf(path: Path) -> Extracted:
     if not any(p.text.strip() for p in pages):
         if failed == len(pages) and pages:
             raise CorpusError(f"{path.name}: no page of this PDF could be read (broken PDF?)")
-        raise CorpusError(f"{path.name} has no extractable text (scanned PDF? no text layer)",
-                          hint="Run OCR on it first (e.g. ocrmypdf) and add the result.")
+        raise CorpusError(
+            f"{path.name} has no extractable text (scanned PDF? no text layer)",
+            hint="Run OCR on it first (e.g. ocrmypdf) and add the result.",
+        )
     outline = _pdf_outline(reader)
     blocks: list[Block] = []
     for page in pages:
@@ -300,14 +322,54 @@ def _pdf_paragraphs(text: str) -> list[str]:
 
 # ----------------------------------------------------------------------------- HTML
 
-_DROP_TAGS = ("script", "style", "nav", "header", "footer", "noscript", "template", "svg",
-              "iframe", "form")
+_DROP_TAGS = (
+    "script",
+    "style",
+    "nav",
+    "header",
+    "footer",
+    "noscript",
+    "template",
+    "svg",
+    "iframe",
+    "form",
+)
 _HEADING_TAGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4}
-_BLOCK_TAGS = frozenset({
-    "address", "article", "aside", "blockquote", "body", "caption", "dd", "details", "dialog",
-    "div", "dl", "dt", "fieldset", "figcaption", "figure", "h5", "h6", "hr", "li", "main", "ol",
-    "p", "pre", "section", "summary", "table", "tbody", "thead", "tfoot", "tr", "ul",
-})
+_BLOCK_TAGS = frozenset(
+    {
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "body",
+        "caption",
+        "dd",
+        "details",
+        "dialog",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "h5",
+        "h6",
+        "hr",
+        "li",
+        "main",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "thead",
+        "tfoot",
+        "tr",
+        "ul",
+    }
+)
 
 
 def _extract_html(raw: bytes, path: Path) -> Extracted:
@@ -375,8 +437,14 @@ def _extract_html(raw: bytes, path: Path) -> Extracted:
     text = "\n\n".join(b.text for b in blocks)
     first_h1 = next((t for lvl, t in headings if lvl == 1), "")
     title = page_title or first_h1 or next((t for _, t in headings), "") or path.stem
-    return Extracted(title=title, pages=[ExtractedPage(1, text)], file_type="html",
-                     paginated=False, blocks=blocks, headings=headings)
+    return Extracted(
+        title=title,
+        pages=[ExtractedPage(1, text)],
+        file_type="html",
+        paginated=False,
+        blocks=blocks,
+        headings=headings,
+    )
 
 
 # ----------------------------------------------------------------------------- Markdown
@@ -450,9 +518,14 @@ def _extract_markdown(text: str, path: Path) -> Extracted:
             continue
         para.append(line.strip())
     flush()
-    return Extracted(title=_markdown_title(headings, blocks, path),
-                     pages=[ExtractedPage(1, "\n\n".join(b.text for b in blocks))],
-                     file_type="markdown", paginated=False, blocks=blocks, headings=headings)
+    return Extracted(
+        title=_markdown_title(headings, blocks, path),
+        pages=[ExtractedPage(1, "\n\n".join(b.text for b in blocks))],
+        file_type="markdown",
+        paginated=False,
+        blocks=blocks,
+        headings=headings,
+    )
 
 
 def _markdown_title(headings: list[tuple[int, str]], blocks: list[Block], path: Path) -> str:
@@ -471,6 +544,10 @@ def _markdown_title(headings: list[tuple[int, str]], blocks: list[Block], path: 
 def _extract_text(text: str, path: Path) -> Extracted:
     paras = _paragraphs(text)
     first_line = next((_clean(line) for line in text.splitlines() if line.strip()), "")
-    return Extracted(title=first_line[:MAX_HEADING_CHARS] or path.stem,
-                     pages=[ExtractedPage(1, "\n\n".join(paras))], file_type="text",
-                     paginated=False, blocks=[Block(p) for p in paras])
+    return Extracted(
+        title=first_line[:MAX_HEADING_CHARS] or path.stem,
+        pages=[ExtractedPage(1, "\n\n".join(paras))],
+        file_type="text",
+        paginated=False,
+        blocks=[Block(p) for p in paras],
+    )

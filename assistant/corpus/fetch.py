@@ -68,8 +68,15 @@ ACCEPTED_TYPES: dict[str, str] = {
     "text/markdown": ".md",
 }
 # Some servers label PDFs as generic binaries: accepted only if the bytes are a PDF.
-_GENERIC_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream",
-                            "application/x-download", "application/force-download"})
+_GENERIC_TYPES = frozenset(
+    {
+        "",
+        "application/octet-stream",
+        "binary/octet-stream",
+        "application/x-download",
+        "application/force-download",
+    }
+)
 USER_AGENT = "mfg-usa-assistant/0.1 (corpus fetch; +https://doi.org/10.6028/NIST.AMS.600-15)"
 _CHUNK = 64 * 1024
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -122,8 +129,11 @@ class FetchReport:
             "seconds": round(self.seconds, 3),
             "counts": dict(self.counts),
             "outcomes": [
-                {**o.__dict__, "path": str(o.path) if o.path else None,
-                 "seconds": round(o.seconds, 3)}
+                {
+                    **o.__dict__,
+                    "path": str(o.path) if o.path else None,
+                    "seconds": round(o.seconds, 3),
+                }
                 for o in self.outcomes
             ],
         }
@@ -180,8 +190,11 @@ def fetch_references(
     CorpusError; everything else that goes wrong is an outcome, never an exception.
     """
     started = time.monotonic()
-    refs = registry if registry is not None else load_registry(
-        paths.committed(settings.data.references))
+    refs = (
+        registry
+        if registry is not None
+        else load_registry(paths.committed(settings.data.references))
+    )
     selected = _select(refs, only)
     fetched_dir = paths.user_corpus_dir(settings) / "fetched"
     fetched_dir.mkdir(parents=True, exist_ok=True)
@@ -194,17 +207,33 @@ def fetch_references(
             done[0] += 1
             if progress:
                 detail = outcome.reason or (outcome.path.name if outcome.path else "")
-                print(f"[{done[0]}/{len(selected)}] {outcome.ref_id}: {outcome.status} {detail}",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"[{done[0]}/{len(selected)}] {outcome.ref_id}: {outcome.status} {detail}",
+                    file=sys.stderr,
+                    flush=True,
+                )
         if on_outcome is not None:
             on_outcome(outcome)
 
-    timeout = httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout + read_timeout)
-    options = _Options(connect_timeout, read_timeout, total_timeout, max_bytes, max(1, attempts),
-                       max(0.0, backoff), max_redirects, frozenset(h.lower() for h in settings.fetch.allow_hosts))
+    timeout = httpx.Timeout(
+        read_timeout, connect=connect_timeout, pool=connect_timeout + read_timeout
+    )
+    options = _Options(
+        connect_timeout,
+        read_timeout,
+        total_timeout,
+        max_bytes,
+        max(1, attempts),
+        max(0.0, backoff),
+        max_redirects,
+        frozenset(h.lower() for h in settings.fetch.allow_hosts),
+    )
     # Redirects are followed by hand: every hop's address is checked before it is requested.
-    with httpx.Client(timeout=timeout, follow_redirects=False,
-                      headers={"User-Agent": USER_AGENT, "Accept": _ACCEPT}) as client:
+    with httpx.Client(
+        timeout=timeout,
+        follow_redirects=False,
+        headers={"User-Agent": USER_AGENT, "Accept": _ACCEPT},
+    ) as client:
 
         def run(ref: Reference) -> FetchOutcome:
             try:
@@ -227,8 +256,10 @@ def fetch_references(
 
 # ----------------------------------------------------------------------------- internals
 
-_ACCEPT = ("application/pdf, text/html;q=0.9, application/xhtml+xml;q=0.9, "
-           "text/markdown;q=0.8, text/plain;q=0.7")
+_ACCEPT = (
+    "application/pdf, text/html;q=0.9, application/xhtml+xml;q=0.9, "
+    "text/markdown;q=0.8, text/plain;q=0.7"
+)
 
 
 @dataclass(frozen=True)
@@ -265,8 +296,15 @@ def refused_address(url: str, allow_hosts: frozenset[str]) -> str | None:
         return None  # unresolvable: the download reports it as unreachable
     for info in infos:
         ip = ipaddress.ip_address(info[4][0])
-        if (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
-                or ip.is_unspecified or getattr(ip, "ipv4_mapped", None) is not None):
+        if (
+            ip.is_private
+            or ip.is_loopback
+            or ip.is_link_local
+            or ip.is_multicast
+            or ip.is_reserved
+            or ip.is_unspecified
+            or getattr(ip, "ipv4_mapped", None) is not None
+        ):
             return f"refused: {host} resolves to a non-public address ({ip})"
     return None
 
@@ -281,13 +319,22 @@ def _select(refs: list[Reference], only: list[str] | None) -> list[Reference]:
         for i in unknown:
             close = difflib.get_close_matches(i, list(by_id), n=3, cutoff=0.5)
             hints.append(f"{i!r}" + (f" (close: {', '.join(close)})" if close else ""))
-        raise CorpusError(f"unknown reference id(s): {'; '.join(hints)}",
-                          hint="`assistant corpus references` lists every id.")
+        raise CorpusError(
+            f"unknown reference id(s): {'; '.join(hints)}",
+            hint="`assistant corpus references` lists every id.",
+        )
     return [by_id[i] for i in dict.fromkeys(only)]
 
 
-def _fetch_one(settings: Settings, client: httpx.Client, ref: Reference, fetched_dir: Path,
-               opt: _Options, dead_hosts: set[str], lock: threading.Lock) -> FetchOutcome:
+def _fetch_one(
+    settings: Settings,
+    client: httpx.Client,
+    ref: Reference,
+    fetched_dir: Path,
+    opt: _Options,
+    dead_hosts: set[str],
+    lock: threading.Lock,
+) -> FetchOutcome:
     started = time.monotonic()
     if not ref.url:
         return FetchOutcome(ref.id, None, "skipped", "no URL")
@@ -299,8 +346,9 @@ def _fetch_one(settings: Settings, client: httpx.Client, ref: Reference, fetched
     with lock:
         down = host in dead_hosts
     if down:
-        return _failed(settings, ref, f"unreachable: {host} (unreachable earlier in this run)",
-                       0, started)
+        return _failed(
+            settings, ref, f"unreachable: {host} (unreachable earlier in this run)", 0, started
+        )
     tmp_base = fetched_dir / f".{ref.id}.{os.getpid()}.{threading.get_ident()}.part"
     failure: _Failure | None = None
     got: _Download | None = None
@@ -312,8 +360,9 @@ def _fetch_one(settings: Settings, client: httpx.Client, ref: Reference, fetched
             break
         except _Failure as exc:
             failure = exc
-            logger.info("fetch attempt failed ref_id=%s attempt=%s reason=%r", ref.id, tries,
-                        exc.reason)
+            logger.info(
+                "fetch attempt failed ref_id=%s attempt=%s reason=%r", ref.id, tries, exc.reason
+            )
             if not exc.retryable or tries == opt.attempts:
                 break
             time.sleep(opt.backoff * (2 ** (tries - 1)))
@@ -349,9 +398,16 @@ def _is_dns_failure(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     text = str(exc).lower()
-    return any(s in text for s in ("name or service not known", "name resolution",
-                                   "nodename nor servname", "getaddrinfo failed",
-                                   "no address associated"))
+    return any(
+        s in text
+        for s in (
+            "name or service not known",
+            "name resolution",
+            "nodename nor servname",
+            "getaddrinfo failed",
+            "no address associated",
+        )
+    )
 
 
 def _download(client: httpx.Client, url: str, tmp_base: Path, opt: _Options) -> _Download:
@@ -387,8 +443,7 @@ def _download(client: httpx.Client, url: str, tmp_base: Path, opt: _Options) -> 
                 raise _Failure(f"wrong content type {ctype}")
             declared = resp.headers.get("content-length")
             if declared and declared.strip().isdigit() and int(declared) > opt.max_bytes:
-                raise _Failure(f"too large: {int(declared)} bytes declared "
-                               f"(limit {opt.max_bytes})")
+                raise _Failure(f"too large: {int(declared)} bytes declared (limit {opt.max_bytes})")
             size = 0
             digest = hashlib.sha256()
             tmp: Path | None = None
@@ -408,8 +463,9 @@ def _download(client: httpx.Client, url: str, tmp_base: Path, opt: _Options) -> 
                     if size > opt.max_bytes:
                         raise _Failure(f"too large: more than {opt.max_bytes} bytes")
                     if time.monotonic() > deadline:
-                        raise _Failure(f"timeout: download took longer than "
-                                       f"{opt.total_timeout:g} s")
+                        raise _Failure(
+                            f"timeout: download took longer than {opt.total_timeout:g} s"
+                        )
                     digest.update(chunk)
                     f.write(chunk)
             finally:
@@ -417,19 +473,22 @@ def _download(client: httpx.Client, url: str, tmp_base: Path, opt: _Options) -> 
                     f.close()
             if tmp is None:
                 raise _Failure("empty response")
-            return _Download(ctype, ACCEPTED_TYPES[ctype], size, digest.hexdigest(),
-                             str(resp.url))
+            return _Download(ctype, ACCEPTED_TYPES[ctype], size, digest.hexdigest(), str(resp.url))
     except _Failure:
         raise
     except httpx.ConnectTimeout as exc:
-        raise _Failure(f"unreachable: connect timeout after {opt.connect_timeout:g} s ({host})",
-                       retryable=True, host_down=True) from exc
+        raise _Failure(
+            f"unreachable: connect timeout after {opt.connect_timeout:g} s ({host})",
+            retryable=True,
+            host_down=True,
+        ) from exc
     except httpx.ConnectError as exc:
         if _is_dns_failure(exc):
             # The resolver has already retried; more attempts would only make offline slow.
             raise _Failure(f"unreachable: cannot resolve {host}", host_down=True) from exc
-        raise _Failure(f"unreachable: {exc or type(exc).__name__} ({host})", retryable=True,
-                       host_down=True) from exc
+        raise _Failure(
+            f"unreachable: {exc or type(exc).__name__} ({host})", retryable=True, host_down=True
+        ) from exc
     except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout) as exc:
         raise _Failure(f"timeout: no data within {opt.read_timeout:g} s", retryable=True) from exc
     except httpx.TooManyRedirects as exc:
@@ -442,22 +501,36 @@ def _download(client: httpx.Client, url: str, tmp_base: Path, opt: _Options) -> 
         raise _Failure(f"cannot write download: {exc}") from exc
 
 
-def _failed(settings: Settings, ref: Reference, reason: str, tries: int,
-            started: float) -> FetchOutcome:
+def _failed(
+    settings: Settings, ref: Reference, reason: str, tries: int, started: float
+) -> FetchOutcome:
     """Record a failure; the last good file and its fields stay in the record."""
     with manifest_transaction(settings) as manifest:
         prev: dict[str, Any] = manifest["fetched"].get(ref.id, {})
         manifest["fetched"][ref.id] = {
-            **prev, "ref_id": ref.id, "url": ref.url, "status": "failed", "reason": reason,
-            "attempted_at": utc_now(), "attempts": tries,
+            **prev,
+            "ref_id": ref.id,
+            "url": ref.url,
+            "status": "failed",
+            "reason": reason,
+            "attempted_at": utc_now(),
+            "attempts": tries,
         }
     logger.warning("fetch failed ref_id=%s reason=%r", ref.id, reason)
-    return FetchOutcome(ref.id, ref.url, "failed", reason, attempts=tries,
-                        seconds=time.monotonic() - started)
+    return FetchOutcome(
+        ref.id, ref.url, "failed", reason, attempts=tries, seconds=time.monotonic() - started
+    )
 
 
-def _store(settings: Settings, ref: Reference, got: _Download, tmp_base: Path,
-           fetched_dir: Path, tries: int, started: float) -> FetchOutcome:
+def _store(
+    settings: Settings,
+    ref: Reference,
+    got: _Download,
+    tmp_base: Path,
+    fetched_dir: Path,
+    tries: int,
+    started: float,
+) -> FetchOutcome:
     """Check a download extracts, move it into place and register its document."""
     tmp = _tmp_file(tmp_base, got.ext)
     try:
@@ -471,9 +544,13 @@ def _store(settings: Settings, ref: Reference, got: _Download, tmp_base: Path,
     doc_id = f"fetched/{ref.id}"
     with manifest_transaction(settings) as manifest:
         prev = manifest["fetched"].get(ref.id, {})
-        unchanged = (prev.get("sha256") == got.sha256 and prev.get("path") == rel
-                     and target.is_file() and sha256_file(target) == got.sha256
-                     and doc_id in manifest["documents"])
+        unchanged = (
+            prev.get("sha256") == got.sha256
+            and prev.get("path") == rel
+            and target.is_file()
+            and sha256_file(target) == got.sha256
+            and doc_id in manifest["documents"]
+        )
         if unchanged:
             tmp.unlink()
         else:
@@ -483,19 +560,46 @@ def _store(settings: Settings, ref: Reference, got: _Download, tmp_base: Path,
                 with contextlib.suppress(FileNotFoundError):
                     (corpus / old).unlink()
             register_document(
-                manifest, doc_id=doc_id, rel_path=rel, sha256=got.sha256, size=got.size,
-                ref_id=ref.id, title=ref.title_en or extracted.title or ref.title,
-                lang=detect_lang(extracted.text), origin="fetch", source_name=got.final_url,
+                manifest,
+                doc_id=doc_id,
+                rel_path=rel,
+                sha256=got.sha256,
+                size=got.size,
+                ref_id=ref.id,
+                title=ref.title_en or extracted.title or ref.title,
+                lang=detect_lang(extracted.text),
+                origin="fetch",
+                source_name=got.final_url,
                 file_type=extracted.file_type,
             )
         now = utc_now()
         manifest["fetched"][ref.id] = {
-            "ref_id": ref.id, "url": ref.url, "final_url": got.final_url, "status": "ok",
-            "reason": None, "content_type": got.content_type, "size": got.size,
-            "sha256": got.sha256, "path": rel, "doc_id": doc_id, "fetched_at": now,
-            "attempted_at": now, "attempts": tries,
+            "ref_id": ref.id,
+            "url": ref.url,
+            "final_url": got.final_url,
+            "status": "ok",
+            "reason": None,
+            "content_type": got.content_type,
+            "size": got.size,
+            "sha256": got.sha256,
+            "path": rel,
+            "doc_id": doc_id,
+            "fetched_at": now,
+            "attempted_at": now,
+            "attempts": tries,
         }
     status: FetchStatus = "unchanged" if unchanged else "fetched"
     logger.info("fetch %s ref_id=%s path=%s size=%s", status, ref.id, rel, got.size)
-    return FetchOutcome(ref.id, ref.url, status, None, target, doc_id, got.sha256, got.size,
-                        got.content_type, tries, time.monotonic() - started)
+    return FetchOutcome(
+        ref.id,
+        ref.url,
+        status,
+        None,
+        target,
+        doc_id,
+        got.sha256,
+        got.size,
+        got.content_type,
+        tries,
+        time.monotonic() - started,
+    )

@@ -95,7 +95,9 @@ def paginate(lines: list[str], outline: Outline) -> list[Page]:
     )
     if front_end is None:
         raise CorpusError("the end of the plan's front matter (page i footer) was not found")
-    toc = next((i for i in range(start, front_end) if re.match(outline["toc"], lines[i])), front_end)
+    toc = next(
+        (i for i in range(start, front_end) if re.match(outline["toc"], lines[i])), front_end
+    )
     pages = [Page(0, [ln for ln in lines[start:toc] if ln])]
 
     current: list[str] = []
@@ -113,7 +115,9 @@ def paginate(lines: list[str], outline: Outline) -> list[Page]:
                 number, consumed = int(m.group(1)), nxt - i + 1
             elif nxt is not None and _FOOTER_SIDEBAR.match(lines[nxt]):
                 # Sidebar page: "27 / 미국 제조… / 제조 미국 전략 계획 / 27".
-                after = next((j for j in range(nxt + 1, min(nxt + 3, len(lines))) if lines[j]), None)
+                after = next(
+                    (j for j in range(nxt + 1, min(nxt + 3, len(lines))) if lines[j]), None
+                )
                 if after is not None and (m := _LONE_NUMBER.match(lines[after])):
                     number, consumed = int(m.group(1)), after - i + 1
                     while current and _LONE_NUMBER.match(current[-1]):
@@ -156,7 +160,7 @@ def _split_footnote_zone(zone: str, first: int, page: int) -> list[tuple[int, st
         found = None
         for ahead in range(0, 4):
             m = re.compile(rf"(?:^|(?<=\s)){k + ahead}\s+(?=\S)", re.M).search(zone, pos)
-            if m and (m.start() == pos or zone[pos:m.start()].strip()):
+            if m and (m.start() == pos or zone[pos : m.start()].strip()):
                 found = (k + ahead, m)
                 break
             if m and m.start() == pos:
@@ -193,10 +197,10 @@ def _split_footnote_zone(zone: str, first: int, page: int) -> list[tuple[int, st
         end = len(zone)
         if nxt:
             end = nxt.start()
-        text = zone[m.end():end]
-        if bare and bare.start() < end and _has_url(zone[m.end():bare.start()]):
+        text = zone[m.end() : end]
+        if bare and bare.start() < end and _has_url(zone[m.end() : bare.start()]):
             end = bare.start()
-            text = zone[m.end():end]
+            text = zone[m.end() : end]
         items.append((number, text.strip()))
         pos, k = end, number + 1
     return items
@@ -277,8 +281,11 @@ def link_markers(text: str, numbers: set[int]) -> tuple[str, list[int]]:
         return m.group(0)
 
     # "코로나19"/"COVID-19" end in digits too: never markers.
-    cleaned = re.sub(r"(?<!코로나)(?<!COVID-)(?<=[\uac00-\ud7a3A-Za-z)\]”\"’.,])(\d{1,2})(?=[\s,.)]|$)",
-                     repl, text)
+    cleaned = re.sub(
+        r"(?<!코로나)(?<!COVID-)(?<=[\uac00-\ud7a3A-Za-z)\]”\"’.,])(\d{1,2})(?=[\s,.)]|$)",
+        repl,
+        text,
+    )
     return cleaned, found
 
 
@@ -299,7 +306,9 @@ class _SectionTracker:
 
     def __init__(self, outline: Outline) -> None:
         self.headings = [
-            _Heading(h["page"], re.compile(h["match"]), h["title"], h["level"], h.get("inline", False))
+            _Heading(
+                h["page"], re.compile(h["match"]), h["title"], h["level"], h.get("inline", False)
+            )
             for h in outline["headings"]
         ]
         self.next = 0
@@ -357,23 +366,32 @@ def parse_plan(source: Path, outline_path: Path) -> PlanParse:
     marker_hits: set[str] = set()
     seq = 0
 
-    def add(kind: str, text: str, page: int, footnote_ids: list[str], page_end: int | None = None,
-            path: list[str] | None = None, record: str | None = None) -> None:
+    def add(
+        kind: str,
+        text: str,
+        page: int,
+        footnote_ids: list[str],
+        page_end: int | None = None,
+        path: list[str] | None = None,
+        record: str | None = None,
+    ) -> None:
         nonlocal seq
         seq += 1
-        passages.append(Passage(
-            passage_id=f"{doc_id}#{seq:04d}",
-            doc_id=doc_id,
-            kind=kind,  # type: ignore[arg-type]
-            text=text,
-            lang="ko",
-            page_start=page or None,
-            page_end=(page_end or page) or None,
-            section_path=path or tracker.path or ["Front matter"],
-            footnotes=footnote_ids,
-            entities=gl.entities_in(text),
-            record=record,
-        ))
+        passages.append(
+            Passage(
+                passage_id=f"{doc_id}#{seq:04d}",
+                doc_id=doc_id,
+                kind=kind,  # type: ignore[arg-type]
+                text=text,
+                lang="ko",
+                page_start=page or None,
+                page_end=(page_end or page) or None,
+                section_path=path or tracker.path or ["Front matter"],
+                footnotes=footnote_ids,
+                entities=gl.entities_in(text),
+                record=record,
+            )
+        )
 
     table_lines: list[tuple[int, str]] = []
     in_table: str | None = None
@@ -444,8 +462,11 @@ def parse_plan(source: Path, outline_path: Path) -> PlanParse:
         if p.page_start is not None:
             section_of_page[p.page_start] = p.section_path
     for fn in footnotes:
-        label = {"main": f"Footnote {fn.number}", "title": "Title-page note",
-                 "sidebar": f"Sidebar footnote {fn.number}"}[fn.scope]
+        label = {
+            "main": f"Footnote {fn.number}",
+            "title": "Title-page note",
+            "sidebar": f"Sidebar footnote {fn.number}",
+        }[fn.scope]
         base = section_of_note.get(fn.id) or section_of_page.get(fn.page or 0, ["Front matter"])
         add("footnote", f"{label}: {fn.text}", fn.page or 0, [fn.id], path=[*base, label])
     sections = sorted({" > ".join(p.section_path) for p in passages})
@@ -455,18 +476,37 @@ def parse_plan(source: Path, outline_path: Path) -> PlanParse:
 def _flush_table(kind, table_lines, t_inst, t_goals, recs: Records, add) -> None:  # noqa: ANN001
     """Check the table's lines against the reviewed records, then add one passage per record."""
     if kind == "institutes":
-        parsed = parse_institutes_table([ln for _, ln in table_lines], first_page=t_inst["pages"][0],
-                                        page_of_line=[pg for pg, _ in table_lines])
+        parsed = parse_institutes_table(
+            [ln for _, ln in table_lines],
+            first_page=t_inst["pages"][0],
+            page_of_line=[pg for pg, _ in table_lines],
+        )
         check_institutes(parsed, recs.institutes)
         for r in recs.institutes:
-            add("table_row", institute_passage_text(r), r.page, [],
-                path=["Manufacturing USA Program overview", t_inst["title"], r.acronym], record=r.id)
+            add(
+                "table_row",
+                institute_passage_text(r),
+                r.page,
+                [],
+                path=["Manufacturing USA Program overview", t_inst["title"], r.acronym],
+                record=r.id,
+            )
     else:
         check_goals(parse_goals_table([ln for _, ln in table_lines]), recs.goals, t_goals["page"])
         for g in recs.goals:
-            add("goal", goal_passage_text(g), g.table_page, [],
-                path=["Manufacturing USA Program strategy", "Goals and objectives", t_goals["title"],
-                      f"Goal {g.number}"], record=g.id)
+            add(
+                "goal",
+                goal_passage_text(g),
+                g.table_page,
+                [],
+                path=[
+                    "Manufacturing USA Program strategy",
+                    "Goals and objectives",
+                    t_goals["title"],
+                    f"Goal {g.number}",
+                ],
+                record=g.id,
+            )
 
 
 def institute_passage_text(r: InstituteRecord) -> str:
@@ -482,14 +522,17 @@ def institute_passage_text(r: InstituteRecord) -> str:
 
 
 def goal_passage_text(g: GoalRecord) -> str:
-    objectives = " ".join(f"목표 {o.number}: {o.title_ko_mt} (Objective {o.number}: {o.title_en})"
-                          for o in g.objectives)
+    objectives = " ".join(
+        f"목표 {o.number}: {o.title_ko_mt} (Objective {o.number}: {o.title_en})"
+        for o in g.objectives
+    )
     outcome = f" 기대 결과: {g.outcome_ko_mt}" if g.outcome_ko_mt else ""
     return f"표 2 목표 {g.number}: {g.title_ko_mt} (Goal {g.number}: {g.title_en}). {objectives}{outcome}"
 
 
-def _link_orphan_markers(passages: list[Passage], footnotes: list[Footnote], hits: set[str],
-                         sidebar_page: int) -> None:
+def _link_orphan_markers(
+    passages: list[Passage], footnotes: list[Footnote], hits: set[str], sidebar_page: int
+) -> None:
     for fn in footnotes:
         if fn.id in hits or fn.number is None or fn.page is None or fn.scope != "main":
             continue
@@ -498,6 +541,8 @@ def _link_orphan_markers(passages: list[Passage], footnotes: list[Footnote], hit
                 continue
             text, found = link_markers(p.text, {fn.number})
             if found:
-                passages[i] = p.model_copy(update={"text": text, "footnotes": [*p.footnotes, fn.id]})
+                passages[i] = p.model_copy(
+                    update={"text": text, "footnotes": [*p.footnotes, fn.id]}
+                )
                 hits.add(fn.id)
                 break

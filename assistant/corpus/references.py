@@ -23,7 +23,10 @@ _STATUTE_URL = ("uscode.house.gov", "/plaws/", "/bills/")
 USC_TITLES_EN = {
     ("15", "278s"): "15 U.S.C. § 278s — Manufacturing USA",
     ("42", "18972"): "42 U.S.C. § 18972 — Domestic production (CHIPS and Science Act § 10263)",
-    ("10", "4022"): "10 U.S.C. § 4022 — Authority of the DoD to carry out certain prototype projects",
+    (
+        "10",
+        "4022",
+    ): "10 U.S.C. § 4022 — Authority of the DoD to carry out certain prototype projects",
     ("15", "4651"): "15 U.S.C. § 4651 — Definitions (CHIPS for America)",
     ("15", "4656"): "15 U.S.C. § 4656 — Advanced microelectronics research and development",
 }
@@ -88,18 +91,39 @@ def draft_registry(footnotes: list[Footnote]) -> list[Reference]:
             key = f"usc-{title}-{section}"
             printed = next((u for u in fn.urls if f"section:{section}" in u), None)
             raw = next((r for r, u in zip(fn.urls_raw, fn.urls, strict=True) if u == printed), None)
-            put(key, Reference(
-                id=key, footnote_ids=[fn.id], title=text, title_en=USC_TITLES_EN.get((title, section)),
-                agency="U.S. Congress (Office of the Law Revision Counsel)", date=None,
-                url=printed or usc_url(title, section), url_raw=raw,
-                url_repaired=bool(raw and raw != printed), url_derived=printed is None,
-                kind="statute"), fn.id)
+            put(
+                key,
+                Reference(
+                    id=key,
+                    footnote_ids=[fn.id],
+                    title=text,
+                    title_en=USC_TITLES_EN.get((title, section)),
+                    agency="U.S. Congress (Office of the Law Revision Counsel)",
+                    date=None,
+                    url=printed or usc_url(title, section),
+                    url_raw=raw,
+                    url_repaired=bool(raw and raw != printed),
+                    url_derived=printed is None,
+                    kind="statute",
+                ),
+                fn.id,
+            )
         others = [(u, r) for u, r in zip(fn.urls, fn.urls_raw, strict=True) if "uscode" not in u]
         if not others and not cited_usc:
             key = f"{fn.id}"
             title, agency = _title_and_agency(text)
-            put(key, Reference(id=key.replace("fn-", "fn"), footnote_ids=[fn.id], title=title or text,
-                               agency=agency, date=_date(text), kind="report"), fn.id)
+            put(
+                key,
+                Reference(
+                    id=key.replace("fn-", "fn"),
+                    footnote_ids=[fn.id],
+                    title=title or text,
+                    agency=agency,
+                    date=_date(text),
+                    kind="report",
+                ),
+                fn.id,
+            )
             continue
         # A footnote can cite several documents ("…, 그리고 …" in footnote 10).
         segments = re.split(r",\s*그리고\s+", text) if len(others) > 1 else [text]
@@ -108,9 +132,21 @@ def draft_registry(footnotes: list[Footnote]) -> list[Reference]:
             title, agency = _title_and_agency(seg)
             base = fn.id.replace("fn-", "fn").replace("sidebar-", "sidebar")
             rid = base if len(others) == 1 else f"{base}{'abcdefgh'[idx]}"
-            put(url.lower().rstrip("/"), Reference(
-                id=rid, footnote_ids=[fn.id], title=title or url, agency=agency, date=_date(seg),
-                url=url, url_raw=raw, url_repaired=raw != url, kind=_kind(seg, url)), fn.id)
+            put(
+                url.lower().rstrip("/"),
+                Reference(
+                    id=rid,
+                    footnote_ids=[fn.id],
+                    title=title or url,
+                    agency=agency,
+                    date=_date(seg),
+                    url=url,
+                    url_raw=raw,
+                    url_repaired=raw != url,
+                    kind=_kind(seg, url),
+                ),
+                fn.id,
+            )
     return [by_key[k] for k in order]
 
 
@@ -118,17 +154,19 @@ def load_registry(path: Path) -> list[Reference]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise CorpusError(f"cannot read the reference registry {path}: {exc}",
-                          hint="Restore corpus/references.json from git.") from exc
+        raise CorpusError(
+            f"cannot read the reference registry {path}: {exc}",
+            hint="Restore corpus/references.json from git.",
+        ) from exc
     return [Reference.model_validate(r) for r in data["references"]]
 
 
 def write_registry(path: Path, refs: list[Reference]) -> None:
     payload = {
         "about": "Documents cited by the footnotes of NIST AMS 600-15, drafted by "
-                 "`assistant corpus references --draft` and reviewed by hand. `title` is as given "
-                 "in the (machine-translated) footnote; `url` is the repaired URL; `url_raw` is as "
-                 "printed; `url_derived` marks U.S. Code links built from a citation.",
+        "`assistant corpus references --draft` and reviewed by hand. `title` is as given "
+        "in the (machine-translated) footnote; `url` is the repaired URL; `url_raw` is as "
+        "printed; `url_derived` marks U.S. Code links built from a citation.",
         "references": [r.model_dump(exclude_none=False) for r in refs],
     }
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

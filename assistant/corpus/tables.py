@@ -106,11 +106,19 @@ def parse_institutes_table(
         if entity.sponsor and entity.sponsor != agency:
             raise CorpusError(f"Table 1: {key} sponsor {agency} disagrees with the glossary")
         hq_ko = "; ".join(hq)
-        rows.append(ParsedRow(
-            acronym=key, name_ko_mt=f"{row[0][1]} {full_forms[0]}",
-            focus_ko_mt=rest[len(full_forms[0]):].strip(), agency=agency, agency_ko_mt=agency_ko,
-            hq_ko_mt=hq_ko, places_en={p.en for p in gl.place_matches(hq_ko)},
-            established=f"{int(year.group(1)):04d}-{gl.months_ko[cells[j][1]]:02d}", page=row[0][0]))
+        rows.append(
+            ParsedRow(
+                acronym=key,
+                name_ko_mt=f"{row[0][1]} {full_forms[0]}",
+                focus_ko_mt=rest[len(full_forms[0]) :].strip(),
+                agency=agency,
+                agency_ko_mt=agency_ko,
+                hq_ko_mt=hq_ko,
+                places_en={p.en for p in gl.place_matches(hq_ko)},
+                established=f"{int(year.group(1)):04d}-{gl.months_ko[cells[j][1]]:02d}",
+                page=row[0][0],
+            )
+        )
         row = []
         i = j + 2
     if row:
@@ -122,17 +130,33 @@ def check_institutes(parsed: list[ParsedRow], reviewed: list[InstituteRecord]) -
     """Every reviewed Table 1 record must say what the seed's row says, field by field."""
     problems = []
     if [p.acronym for p in parsed] != [r.acronym for r in reviewed]:
-        problems.append(f"rows {[p.acronym for p in parsed]} != records {[r.acronym for r in reviewed]}")
+        problems.append(
+            f"rows {[p.acronym for p in parsed]} != records {[r.acronym for r in reviewed]}"
+        )
     for p, r in zip(parsed, reviewed, strict=False):
-        for name in ("name_ko_mt", "focus_ko_mt", "agency", "agency_ko_mt", "hq_ko_mt", "established", "page"):
+        for name in (
+            "name_ko_mt",
+            "focus_ko_mt",
+            "agency",
+            "agency_ko_mt",
+            "hq_ko_mt",
+            "established",
+            "page",
+        ):
             if getattr(p, name) != getattr(r, name):
-                problems.append(f"{r.acronym}.{name}: seed {getattr(p, name)!r} != record {getattr(r, name)!r}")
+                problems.append(
+                    f"{r.acronym}.{name}: seed {getattr(p, name)!r} != record {getattr(r, name)!r}"
+                )
         places = {x for loc in r.locations for x in (loc.city, loc.state)}
         if p.places_en != places:
-            problems.append(f"{r.acronym}.locations: seed {sorted(p.places_en)} != record {sorted(places)}")
+            problems.append(
+                f"{r.acronym}.locations: seed {sorted(p.places_en)} != record {sorted(places)}"
+            )
     if problems:
-        raise CorpusError("Table 1 records disagree with the plan text: " + "; ".join(problems),
-                          hint="Correct corpus/records/institutes.yaml.")
+        raise CorpusError(
+            "Table 1 records disagree with the plan text: " + "; ".join(problems),
+            hint="Correct corpus/records/institutes.yaml.",
+        )
 
 
 def parse_goals_table(lines: list[str]) -> list[ParsedGoal]:
@@ -159,7 +183,8 @@ def parse_goals_table(lines: list[str]) -> list[ParsedGoal]:
     if len(goals) != 4 or sum(len(g.objectives) for g in goals) != 13:
         raise CorpusError(
             f"Table 2: expected 4 goals and 13 objectives, found {len(goals)} and "
-            f"{sum(len(g.objectives) for g in goals)}")
+            f"{sum(len(g.objectives) for g in goals)}"
+        )
     return goals
 
 
@@ -174,5 +199,7 @@ def check_goals(parsed: list[ParsedGoal], reviewed: list[GoalRecord], page: int)
         if r.table_page != page:
             problems.append(f"goal {r.number}.table_page")
     if len(parsed) != len(reviewed) or problems:
-        raise CorpusError("Table 2 records disagree with the plan text: " + ", ".join(problems),
-                          hint="Correct corpus/records/goals.yaml.")
+        raise CorpusError(
+            "Table 2 records disagree with the plan text: " + ", ".join(problems),
+            hint="Correct corpus/records/goals.yaml.",
+        )

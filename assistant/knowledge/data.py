@@ -26,5 +26,7 @@ def load_yaml(rel: str) -> Any:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise CorpusError(f"cannot read the data file {path}: {exc}",
-                          hint="Restore it with `git checkout corpus/`.") from exc
+        raise CorpusError(
+            f"cannot read the data file {path}: {exc}",
+            hint="Restore it with `git checkout corpus/`.",
+        ) from exc

@@ -62,15 +62,26 @@ class Glossary:
 
     @classmethod
     def from_data(cls, data: dict) -> Glossary:
-        entities = tuple(Entity(**{k: tuple(v) if isinstance(v, list) else v for k, v in e.items()})
-                         for e in data["entities"])
-        places = tuple(Place(en=p["en"], kind=p["kind"], ko=tuple(p.get("ko", ())), state=p.get("state"))
-                       for p in data["places"])
+        entities = tuple(
+            Entity(**{k: tuple(v) if isinstance(v, list) else v for k, v in e.items()})
+            for e in data["entities"]
+        )
+        places = tuple(
+            Place(en=p["en"], kind=p["kind"], ko=tuple(p.get("ko", ())), state=p.get("state"))
+            for p in data["places"]
+        )
         countries_ko_en = {ko: c["en"] for c in data["countries"] for ko in c.get("ko", ())}
         aliases = {a: c["en"] for c in data["countries"] for a in c.get("aliases_en", ())}
-        return cls(entities, places, countries_ko_en, aliases, dict(data["months_ko"]),
-                   dict(data["table_agencies_ko"]), dict(data["word_artifacts_ko"]),
-                   tuple((p, k) for p, k in data["terms_en_ko"]))
+        return cls(
+            entities,
+            places,
+            countries_ko_en,
+            aliases,
+            dict(data["months_ko"]),
+            dict(data["table_agencies_ko"]),
+            dict(data["word_artifacts_ko"]),
+            tuple((p, k) for p, k in data["terms_en_ko"]),
+        )
 
     def __post_init__(self) -> None:
         self.by_key = {e.key: e for e in self.entities}
@@ -105,9 +116,13 @@ class Glossary:
             r"(?<![A-Za-z0-9])(?:" + "|".join(re.escape(f) for f in short) + r")(?![A-Za-z0-9])"
         )
         self._terms = [(re.compile(rf"\b(?:{p})", re.IGNORECASE), ko) for p, ko in self.terms_en_ko]
-        self._place_ko = sorted(((ko, p) for p in self.places for ko in p.ko), key=lambda kv: -len(kv[0]))
-        self._place_en = [(re.compile(rf"(?<![A-Za-z]){re.escape(p.en)}(?![A-Za-z])", re.IGNORECASE), p)
-                          for p in self.places]
+        self._place_ko = sorted(
+            ((ko, p) for p in self.places for ko in p.ko), key=lambda kv: -len(kv[0])
+        )
+        self._place_en = [
+            (re.compile(rf"(?<![A-Za-z]){re.escape(p.en)}(?![A-Za-z])", re.IGNORECASE), p)
+            for p in self.places
+        ]
 
     @staticmethod
     def _is_short_acronym(form: str) -> bool:
@@ -155,15 +170,20 @@ class Glossary:
 
     def _fuzzy_places(self, text: str) -> list[Place]:
         words = re.findall(r"[A-Za-z]+|[가-힣]+", text)
-        words += [re.sub(r"(?:에서|에는|에도|에|의|는|은|이|가|을|를|도|로)$", "", w) for w in words if not w.isascii()]
+        words += [
+            re.sub(r"(?:에서|에는|에도|에|의|는|은|이|가|을|를|도|로)$", "", w)
+            for w in words
+            if not w.isascii()
+        ]
         grams = words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
         out = []
         for place in self.places:
             for form in (place.en, *place.ko):
                 limit = 1 if len(form) < 9 else 2
                 if len(form) >= (4 if not form.isascii() else 6) and any(
-                        abs(len(g) - len(form)) <= limit and _edits(g.lower(), form.lower()) <= limit
-                        for g in grams):
+                    abs(len(g) - len(form)) <= limit and _edits(g.lower(), form.lower()) <= limit
+                    for g in grams
+                ):
                     out.append(place)
                     break
         return out

@@ -84,7 +84,10 @@ class Concepts:
     @classmethod
     def from_data(cls, data: dict) -> Concepts:
         en, ko = [], []
-        freqs = {k: _any([*v.get("en", []), *v.get("ko", [])]) for k, v in data.get("frequencies", {}).items()}
+        freqs = {
+            k: _any([*v.get("en", []), *v.get("ko", [])])
+            for k, v in data.get("frequencies", {}).items()
+        }
         for cid, words in data["concepts"].items():
             for w in words.get("en", []):
                 en.append((re.compile(rf"(?<![A-Za-z]){re.escape(w)}", re.IGNORECASE), cid))
@@ -99,7 +102,10 @@ class Concepts:
         found = {cid for pattern, cid in self.en if pattern.search(text)}
         for word, cid in self.ko:
             if len(word) == 1:
-                if re.search(rf"(?<![가-힣]){word}(?![가-힣])|(?<![가-힣]){word}(?:의|에|는|를|을|와|과|가|로)(?![가-힣])", text):
+                if re.search(
+                    rf"(?<![가-힣]){word}(?![가-힣])|(?<![가-힣]){word}(?:의|에|는|를|을|와|과|가|로)(?![가-힣])",
+                    text,
+                ):
                     found.add(cid)
             elif word in text:
                 found.add(cid)
@@ -128,6 +134,8 @@ class Lexicon:
 
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
-    return Lexicon(LanguageLexicon.from_data("en", load_yaml("lexicon/en.yaml")),
-                   LanguageLexicon.from_data("ko", load_yaml("lexicon/ko.yaml")),
-                   Concepts.from_data(load_yaml("lexicon/concepts.yaml")))
+    return Lexicon(
+        LanguageLexicon.from_data("en", load_yaml("lexicon/en.yaml")),
+        LanguageLexicon.from_data("ko", load_yaml("lexicon/ko.yaml")),
+        Concepts.from_data(load_yaml("lexicon/concepts.yaml")),
+    )

@@ -15,8 +15,10 @@ def records() -> Records:
     goals = load_yaml("records/goals.yaml")
     agencies = load_yaml("records/agencies.yaml")
     return Records(
-        institutes=[InstituteRecord.model_validate({**r, "established": str(r["established"])})
-                    for r in inst["institutes"]],
+        institutes=[
+            InstituteRecord.model_validate({**r, "established": str(r["established"])})
+            for r in inst["institutes"]
+        ],
         goals=[GoalRecord.model_validate(g) for g in goals["goals"]],
         agencies=[AgencyRecord.model_validate(a) for a in agencies["agencies"]],
         agencies_evidence_ko_mt=agencies.get("evidence_ko_mt", ""),

@@ -11,5 +11,12 @@ from assistant.numbers.extract import find_quantities
 from assistant.numbers.format import annotate_ko, format_en, format_ko
 from assistant.numbers.quantity import Quantity
 
-__all__ = ["Quantity", "annotate_ko", "find_quantities", "format_en", "format_ko", "same_quantity",
-           "unsupported_quantities"]
+__all__ = [
+    "Quantity",
+    "annotate_ko",
+    "find_quantities",
+    "format_en",
+    "format_ko",
+    "same_quantity",
+    "unsupported_quantities",
+]

@@ -77,4 +77,3 @@ def unsupported_quantities(sentence: str, sources: list[str]) -> tuple[int, list
         return 0, []
     pool = [q for src in sources for q in _scan(src)]
     return len(checked), [q.raw for q in checked if not _supported(q, pool)]
-

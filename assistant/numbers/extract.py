@@ -90,7 +90,6 @@ _FRAC_DEN = {
 _FRAC_NUMER = {"a": 1, "one": 1, **{k: v for k, v in _WORD_UNITS.items() if v < 10}}
 
 
-
 # --------------------------------------------------------------------------- helpers
 
 
@@ -341,7 +340,6 @@ def _h_plain(m: re.Match[str], text: str) -> _Result:
     return _q(m, text, value, None)
 
 
-
 # --------------------------------------------------------------------------- rules
 
 _DATA = load_yaml("lexicon/numbers.yaml")
@@ -482,7 +480,6 @@ _RULES: list[tuple[re.Pattern[str], _Handler]] = [
 ]
 
 
-
 # --------------------------------------------------------------------------- finding
 
 
@@ -526,4 +523,3 @@ def find_quantities(text: str) -> list[Quantity]:
     such as "COVID-19" are recognised but not returned: they are not facts.
     """
     return list(_scan(text))
-

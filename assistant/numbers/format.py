@@ -115,5 +115,3 @@ def annotate_ko(text: str) -> str:
         pos = q.end
     out.append(text[pos:])
     return "".join(out)
-
-

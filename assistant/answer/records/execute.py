@@ -46,19 +46,27 @@ def execute(q: RecordQuery) -> RecordResult:
         rows = [r for r in recs.institutes if _matches(r, q)]
         if q.action == "lookup":
             order = {a: i for i, a in enumerate(q.institutes)}
-            rows = sorted((r for r in recs.institutes if r.acronym in order), key=lambda r: order[r.acronym])
+            rows = sorted(
+                (r for r in recs.institutes if r.acronym in order), key=lambda r: order[r.acronym]
+            )
             return RecordResult(q, rows)
         if q.action in ("first", "last") and rows:
             pick = min if q.action == "first" else max
             when = pick(r.established for r in rows)
             return RecordResult(q, [r for r in rows if r.established == when])
         if q.distinct:
-            values = {loc.state if q.distinct == "states" else loc.city for r in rows for loc in r.locations}
+            values = {
+                loc.state if q.distinct == "states" else loc.city
+                for r in rows
+                for loc in r.locations
+            }
             return RecordResult(q, rows, count=len(values), group=", ".join(sorted(values)))
         return RecordResult(q, rows, count=len(rows) if q.action == "count" else None)
     if q.table == "agencies":
         if q.action == "most":
-            counts = {a.key: sum(1 for r in recs.institutes if r.agency == a.key) for a in recs.agencies}
+            counts = {
+                a.key: sum(1 for r in recs.institutes if r.agency == a.key) for a in recs.agencies
+            }
             best = max(counts.values())
             winners = [a for a in recs.agencies if counts[a.key] == best]
             rows = [r for r in recs.institutes if r.agency in {w.key for w in winners}]
@@ -75,5 +83,9 @@ def execute(q: RecordQuery) -> RecordResult:
         return RecordResult(q, [obj], parent=goal)
     goals = [g for g in recs.goals if q.goal is None or g.number == q.goal]
     rows = [o for g in goals for o in g.objectives]
-    return RecordResult(q, rows, count=len(rows) if q.action == "count" else None,
-                        parent=goals[0] if len(goals) == 1 else None)
+    return RecordResult(
+        q,
+        rows,
+        count=len(rows) if q.action == "count" else None,
+        parent=goals[0] if len(goals) == 1 else None,
+    )

@@ -33,26 +33,30 @@ def grammar() -> str:
     states = sorted({loc.state for r in recs.institutes for loc in r.locations})
     years = sorted({str(r.year) for r in recs.institutes})
     institutes = [r.acronym for r in recs.institutes]
-    return "\n".join([
-        'root ::= "{" "\\"route\\": " route ", \\"table\\": " table ", \\"action\\": " action '
-        '", \\"field\\": " field ", \\"agency\\": " agency ", \\"state\\": " state ", \\"year\\": " year '
-        '", \\"year_op\\": " yop ", \\"institute\\": " inst ", \\"goal\\": " goal "}"',
-        f"route ::= {_alts(['records', 'prose'])}",
-        f"table ::= {_alts(['institutes', 'goals', 'objectives', 'agencies'])}",
-        f"action ::= {_alts(['list', 'count', 'lookup', 'first', 'last', 'most'])}",
-        f"field ::= {_alts([*FIELDS, 'none'])}",
-        f"agency ::= {_alts([*SPONSORS, 'none'])}",
-        f"state ::= {_alts([*states, 'none'])}",
-        f"year ::= {_alts([*years, 'none'])}",
-        f"yop ::= {_alts(['eq', 'before', 'after', 'none'])}",
-        f"inst ::= {_alts([*institutes, 'none'])}",
-        f"goal ::= {_alts(['1', '2', '3', '4', 'none'])}",
-    ])
+    return "\n".join(
+        [
+            'root ::= "{" "\\"route\\": " route ", \\"table\\": " table ", \\"action\\": " action '
+            '", \\"field\\": " field ", \\"agency\\": " agency ", \\"state\\": " state ", \\"year\\": " year '
+            '", \\"year_op\\": " yop ", \\"institute\\": " inst ", \\"goal\\": " goal "}"',
+            f"route ::= {_alts(['records', 'prose'])}",
+            f"table ::= {_alts(['institutes', 'goals', 'objectives', 'agencies'])}",
+            f"action ::= {_alts(['list', 'count', 'lookup', 'first', 'last', 'most'])}",
+            f"field ::= {_alts([*FIELDS, 'none'])}",
+            f"agency ::= {_alts([*SPONSORS, 'none'])}",
+            f"state ::= {_alts([*states, 'none'])}",
+            f"year ::= {_alts([*years, 'none'])}",
+            f"yop ::= {_alts(['eq', 'before', 'after', 'none'])}",
+            f"inst ::= {_alts([*institutes, 'none'])}",
+            f"goal ::= {_alts(['1', '2', '3', '4', 'none'])}",
+        ]
+    )
 
 
 EXAMPLE_Q = "Which DOE institutes were founded after 2015?"
-EXAMPLE_A = ('{"route": "records", "table": "institutes", "action": "list", "field": "none", "agency": "DOE", '
-             '"state": "none", "year": "2015", "year_op": "after", "institute": "none", "goal": "none"}')
+EXAMPLE_A = (
+    '{"route": "records", "table": "institutes", "action": "list", "field": "none", "agency": "DOE", '
+    '"state": "none", "year": "2015", "year_op": "after", "institute": "none", "goal": "none"}'
+)
 
 
 def to_query(data: dict) -> RecordQuery | None:
@@ -68,36 +72,56 @@ def to_query(data: dict) -> RecordQuery | None:
     year = None
     if val("year"):
         op = val("year_op") or "eq"
-        year = YearFilter(op=op if op in ("eq", "before", "after") else "eq", year=int(val("year") or 0))
+        year = YearFilter(
+            op=op if op in ("eq", "before", "after") else "eq", year=int(val("year") or 0)
+        )
     try:
         if table == "institutes":
             inst = [val("institute")] if val("institute") else []
             field_ = val("field")
             if action == "lookup" and not inst:
                 return None
-            return RecordQuery(table="institutes", action=action, fields=[field_] if field_ else [],
-                               institutes=inst, agency=val("agency"), states=[val("state")] if val("state") else [],
-                               year=year)
+            return RecordQuery(
+                table="institutes",
+                action=action,
+                fields=[field_] if field_ else [],
+                institutes=inst,
+                agency=val("agency"),
+                states=[val("state")] if val("state") else [],
+                year=year,
+            )
         if table == "agencies":
-            return RecordQuery(table="agencies", action="most" if action == "most" else
-                               ("count" if action == "count" else "list"))
+            return RecordQuery(
+                table="agencies",
+                action="most" if action == "most" else ("count" if action == "count" else "list"),
+            )
         if table in ("goals", "objectives"):
             goal = int(val("goal")) if val("goal") else None
-            return RecordQuery(table=table, action="count" if action == "count" else
-                               ("lookup" if table == "goals" and goal else "list"), goal=goal)
+            return RecordQuery(
+                table=table,
+                action="count"
+                if action == "count"
+                else ("lookup" if table == "goals" and goal else "list"),
+                goal=goal,
+            )
     except (ValueError, TypeError) as exc:
         logger.info("record query from the LLM rejected: %s", exc)
     return None
 
 
-def llm_record_query(gen: Generator, frame: QuestionFrame, parse: RecordParse, settings: Settings) -> RecordQuery | None:
-    messages = [{"role": "system", "content": SYSTEM},
-                {"role": "user", "content": EXAMPLE_Q}, {"role": "assistant", "content": EXAMPLE_A},
-                {"role": "user", "content": frame.text}]
+def llm_record_query(
+    gen: Generator, frame: QuestionFrame, parse: RecordParse, settings: Settings
+) -> RecordQuery | None:
+    messages = [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": EXAMPLE_Q},
+        {"role": "assistant", "content": EXAMPLE_A},
+        {"role": "user", "content": frame.text},
+    ]
     use_grammar = settings.llm.use_grammar and gen.supports_grammar
     raw = "".join(gen.stream(messages, 120, grammar() if use_grammar else None))
     try:
-        data = json.loads(raw[raw.find("{"): raw.rfind("}") + 1])
+        data = json.loads(raw[raw.find("{") : raw.rfind("}") + 1])
     except ValueError:
         return None
     return to_query(data) if isinstance(data, dict) else None

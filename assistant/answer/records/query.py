@@ -43,7 +43,9 @@ class RecordQuery(BaseModel):
     table: Table
     action: Action
     fields: list[FieldName] = Field(default_factory=list, description="Asked fields (lookups).")
-    institutes: list[str] = Field(default_factory=list, description="Named (or described) institutes.")
+    institutes: list[str] = Field(
+        default_factory=list, description="Named (or described) institutes."
+    )
     agency: str | None = None
     states: list[str] = Field(default_factory=list)
     cities: list[str] = Field(default_factory=list)
@@ -51,9 +53,12 @@ class RecordQuery(BaseModel):
     goal: int | None = None
     objective: str | None = None
     role: Literal["sponsoring", "participating"] | None = None
-    by_focus: bool = Field(False, description="The institutes were found by their technology words.")
-    distinct: Literal["states", "cities"] | None = Field(None, description="Count the distinct values of "
-                                                         "this field over the matching institutes.")
+    by_focus: bool = Field(
+        False, description="The institutes were found by their technology words."
+    )
+    distinct: Literal["states", "cities"] | None = Field(
+        None, description="Count the distinct values of this field over the matching institutes."
+    )
     with_list: bool = Field(True, description="List the matching records (a count names them too).")
 
 
@@ -97,19 +102,44 @@ def vocab() -> _Vocab:
     actions = {k: _rx(v) for k, v in data["actions"].items()}
     roles = {k: _rx(v) for k, v in data["roles"].items()}
     before, after, inclusive = _rx(data["before"]), _rx(data["after"]), _rx(data["inclusive"])
-    neutral = frozenset(w.lower() for lang in ("en", "ko") for w in str(data["neutral"][lang]).split())
+    neutral = frozenset(
+        w.lower() for lang in ("en", "ko") for w in str(data["neutral"][lang]).split()
+    )
     targets = {k: _rx(v) for k, v in data.get("count_targets", {}).items()}
     excluding = _rx(data.get("excluding", {}))
     all_roles = _rx(data.get("all_roles", {}))
-    spans = [*tables.values(), *fields.values(), *actions.values(), *roles.values(), *targets.values(), before,
-             after, excluding, all_roles]
-    return _Vocab(tables, fields, actions, before, after, inclusive, roles, targets, excluding, all_roles, neutral,
-                  spans)
+    spans = [
+        *tables.values(),
+        *fields.values(),
+        *actions.values(),
+        *roles.values(),
+        *targets.values(),
+        before,
+        after,
+        excluding,
+        all_roles,
+    ]
+    return _Vocab(
+        tables,
+        fields,
+        actions,
+        before,
+        after,
+        inclusive,
+        roles,
+        targets,
+        excluding,
+        all_roles,
+        neutral,
+        spans,
+    )
 
 
-_GENERIC = frozenset("""manufacturing institute innovation innovations america american national advanced
+_GENERIC = frozenset(
+    """manufacturing institute innovation innovations america american national advanced
 technologies technology products product processes process design tomorrow integrated energy clean smart
-for and the of in 제조 연구소 혁신 미국 기술 국립 첨단 고급 제품 프로세스 분야 관련 국내""".split())
+for and the of in 제조 연구소 혁신 미국 기술 국립 첨단 고급 제품 프로세스 분야 관련 국내""".split()
+)
 
 
 @lru_cache(maxsize=1)
@@ -120,7 +150,9 @@ def focus_index() -> dict[str, frozenset[str]]:
     gl = glossary()
     for r in records().institutes:
         words = set(re.findall(r"[a-z]{4,}", f"{r.focus_en} {r.full_name_en}".lower()))
-        words |= {t for t in tokenize(gl.fix_artifacts(f"{r.focus_ko_mt} {r.name_ko_mt}")) if len(t) >= 2}
+        words |= {
+            t for t in tokenize(gl.fix_artifacts(f"{r.focus_ko_mt} {r.name_ko_mt}")) if len(t) >= 2
+        }
         for w in words - _GENERIC:
             index.setdefault(w, set()).add(r.acronym)
     return {w: frozenset(s) for w, s in index.items() if len(s) <= 2}
@@ -133,7 +165,9 @@ def _focus_matches(text: str) -> tuple[list[str], list[str]]:
     hits: dict[str, int] = {}
     used = []
     for w in words - _GENERIC - vocab().neutral:
-        keys = [k for k in index if k == w or (len(w) >= 5 and (k.startswith(w) or w.startswith(k)))]
+        keys = [
+            k for k in index if k == w or (len(w) >= 5 and (k.startswith(w) or w.startswith(k)))
+        ]
         for k in keys:
             used.append(w)
             for acr in index[k]:
@@ -148,7 +182,9 @@ def _focus_matches(text: str) -> tuple[list[str], list[str]]:
 
 
 def _content_words(text: str) -> list[str]:
-    latin = [re.sub(r"'s$|'re$|'ve$|n't$", "", w) for w in re.findall(r"[A-Za-z][A-Za-z.'\-]*", text)]
+    latin = [
+        re.sub(r"'s$|'re$|'ve$|n't$", "", w) for w in re.findall(r"[A-Za-z][A-Za-z.'\-]*", text)
+    ]
     return [w.lower().strip(".'-") for w in latin] + nouns(re.sub(r"[A-Za-z]", " ", text))
 
 
@@ -171,17 +207,25 @@ def _explained_spans(text: str, frame: QuestionFrame) -> str:
     for place in places:
         for form in (place.en, *place.ko):
             spans += [m.span() for m in re.finditer(re.escape(form), text, re.IGNORECASE)]
-    if places and not any(re.search(re.escape(f), text, re.I) for p in places for f in (p.en, *p.ko)):
+    if places and not any(
+        re.search(re.escape(f), text, re.I) for p in places for f in (p.en, *p.ko)
+    ):
         # a misspelt place name: blank the word closest to it
         words = list(re.finditer(r"[A-Za-z]+|[가-힣]+", text))
         from assistant.knowledge.glossary import _edits
 
-        best = min(words, key=lambda m: min(_edits(m.group(0).lower(), f.lower()) for p in places
-                                             for f in (p.en, *p.ko)))
+        best = min(
+            words,
+            key=lambda m: min(
+                _edits(m.group(0).lower(), f.lower()) for p in places for f in (p.en, *p.ko)
+            ),
+        )
         spans.append(best.span())
     spans += [(q.start, q.end) for q in find_quantities(text)]
     spans += [m.span() for m in re.finditer(r"\d+(?:\.\d)?", text)]
-    particles = re.compile(r"(?:에도|에는|에서|에게|으로|이나|이요|이죠|인가요|이에요|예요|의|에|는|은|이|가|을|를|도|로|와|과)")
+    particles = re.compile(
+        r"(?:에도|에는|에서|에게|으로|이나|이요|이죠|인가요|이에요|예요|의|에|는|은|이|가|을|를|도|로|와|과)"
+    )
     for s, e in spans:
         s, e = _word_span(text, s, e)
         if m := particles.match(text, e):  # "조지아주에도": the particle goes with the name
@@ -203,8 +247,13 @@ def parse_record_query(frame: QuestionFrame, text: str | None = None) -> RecordP
         names = [k for k in frame.resolved if gl.by_key[k].kind == "institute"][:1]
     institutes = [k for k in names if gl.by_key.get(k) and gl.by_key[k].kind == "institute"]
     # Another organisation, programme or country named: the question is about it, not the records.
-    others = [k for k in names if gl.by_key.get(k) and gl.by_key[k].kind in ("organization", "law", "office")
-              or (gl.by_key.get(k) and gl.by_key[k].kind == "program" and k != "Manufacturing USA")]
+    others = [
+        k
+        for k in names
+        if gl.by_key.get(k)
+        and gl.by_key[k].kind in ("organization", "law", "office")
+        or (gl.by_key.get(k) and gl.by_key[k].kind == "program" and k != "Manufacturing USA")
+    ]
     if others or gl.countries_in(text):
         return RecordParse(None, "none", [], [f"other:{','.join(others) or 'country'}"])
     agencies = [k for k in names if k in {a.key for a in recs.agencies}]
@@ -221,7 +270,7 @@ def parse_record_query(frame: QuestionFrame, text: str | None = None) -> RecordP
     roles, excluded = [], []
     for r, p in v.roles.items():
         for m in p.finditer(text):
-            near = text[max(0, m.start() - 14): m.start()] + " " + text[m.end(): m.end() + 8]
+            near = text[max(0, m.start() - 14) : m.start()] + " " + text[m.end() : m.end() + 8]
             if not v.excluding.search(near):
                 roles.append(r)
                 break
@@ -231,9 +280,15 @@ def parse_record_query(frame: QuestionFrame, text: str | None = None) -> RecordP
     if v.all_roles.search(text):
         roles = []
     target = next((t for t, p in v.count_targets.items() if p.search(text)), None)
-    signals += [f"table:{t}" for t in tables] + [f"field:{f}" for f in fields] + [f"action:{a}" for a in actions]
+    signals += (
+        [f"table:{t}" for t in tables]
+        + [f"field:{f}" for f in fields]
+        + [f"action:{a}" for a in actions]
+    )
 
-    leftover = [w for w in _content_words(_explained_spans(text, frame)) if w and w.lower() not in v.neutral]
+    leftover = [
+        w for w in _content_words(_explained_spans(text, frame)) if w and w.lower() not in v.neutral
+    ]
     leftover = [w for w in leftover if w not in focus_words and not w.isdigit()]
     confidence: Literal["sure", "unsure"] = "unsure" if leftover else "sure"
 
@@ -244,20 +299,44 @@ def parse_record_query(frame: QuestionFrame, text: str | None = None) -> RecordP
     if obj_m and ("goals" in tables or "objectives" in tables or goal_m is None):
         number = obj_m.group(1)
         if recs.by_id(f"objective:{number}") is not None:
-            asks_goal = bool(re.search(r"\bgoal\b|어느 목표|어떤 목표|속한|속하", text, re.I)) and not fields
-            return done(RecordQuery(table="objectives", action="goal_of" if asks_goal else "lookup", objective=number))
+            asks_goal = (
+                bool(re.search(r"\bgoal\b|어느 목표|어떤 목표|속한|속하", text, re.I))
+                and not fields
+            )
+            return done(
+                RecordQuery(
+                    table="objectives",
+                    action="goal_of" if asks_goal else "lookup",
+                    objective=number,
+                )
+            )
     if goal_m and ("goals" in tables or "objectives" in tables):
         n = int(goal_m.group(1))
         if recs.by_id(f"goal:{n}") is None:
             return RecordParse(None, "none", leftover, signals)
-        wants_objectives = "objectives" in tables or re.search(r"objective|세부|목적|하위", text, re.I)
+        wants_objectives = "objectives" in tables or re.search(
+            r"objective|세부|목적|하위", text, re.I
+        )
         if "outcome" in fields:
             return done(RecordQuery(table="goals", action="lookup", fields=["outcome"], goal=n))
         if wants_objectives:
-            return done(RecordQuery(table="objectives", action="count" if "count" in actions else "list", goal=n))
+            return done(
+                RecordQuery(
+                    table="objectives", action="count" if "count" in actions else "list", goal=n
+                )
+            )
         return done(RecordQuery(table="goals", action="lookup", goal=n))
-    if ("goals" in tables or "objectives" in tables) and not institutes and not agencies and not states:
-        which = "objectives" if "objectives" in tables and not re.search(r"\bgoals\b", text, re.I) else "goals"
+    if (
+        ("goals" in tables or "objectives" in tables)
+        and not institutes
+        and not agencies
+        and not states
+    ):
+        which = (
+            "objectives"
+            if "objectives" in tables and not re.search(r"\bgoals\b", text, re.I)
+            else "goals"
+        )
         if "count" in actions:
             return done(RecordQuery(table=which, action="count"))
         if actions or re.search(r"\bwhat (?:are|is)\b|무엇|뭐", text, re.I):
@@ -265,18 +344,34 @@ def parse_record_query(frame: QuestionFrame, text: str | None = None) -> RecordP
         return RecordParse(None, "none", leftover, signals)
 
     # -- agencies (Figure 1)
-    agency_table = ("agencies" in tables and not institutes and not states and not cities and not years
-                    and not (described and [f for f in fields if f != "agency"] + (["agency"] if "agency" in fields
-                                                                                 else [])))
+    agency_table = (
+        "agencies" in tables
+        and not institutes
+        and not states
+        and not cities
+        and not years
+        and not (
+            described
+            and [f for f in fields if f != "agency"] + (["agency"] if "agency" in fields else [])
+        )
+    )
     if agency_table and "most" in actions:
         return done(RecordQuery(table="agencies", action="most"))
-    if agency_table and (roles or "count" in actions or "list" in actions) and not fields[:1] == ["focus"]:
+    if (
+        agency_table
+        and (roles or "count" in actions or "list" in actions)
+        and not fields[:1] == ["focus"]
+    ):
         if agencies and not roles and "count" not in actions:
             # "Which office of DOL handles workforce?": about the named agency, not the list
             return RecordParse(None, "none", leftover, signals)
         if not (agencies and "institutes" in tables):
             role = roles[0] if len(roles) == 1 else None
-            return done(RecordQuery(table="agencies", action="count" if "count" in actions else "list", role=role))
+            return done(
+                RecordQuery(
+                    table="agencies", action="count" if "count" in actions else "list", role=role
+                )
+            )
 
     # -- institutes (Table 1)
     sponsor = next((a for a in agencies if a in SPONSORS), None)
@@ -293,23 +388,54 @@ def parse_record_query(frame: QuestionFrame, text: str | None = None) -> RecordP
     if agencies and not sponsor:  # a participating agency sponsors no institute
         return RecordParse(None, "none", leftover, signals)
     field_list = [f for f in FIELDS if f in fields]
-    if named and not has_filter and field_list and not ({"count", "first", "last", "most"} & set(actions)):
+    if (
+        named
+        and not has_filter
+        and field_list
+        and not ({"count", "first", "last", "most"} & set(actions))
+    ):
         if "list" in actions and described and not institutes and field_list == ["focus"]:
             field_list = ["focus"]
-        return done(RecordQuery(table="institutes", action="lookup", fields=field_list, institutes=named,
-                                by_focus=bool(described and not institutes)))
+        return done(
+            RecordQuery(
+                table="institutes",
+                action="lookup",
+                fields=field_list,
+                institutes=named,
+                by_focus=bool(described and not institutes),
+            )
+        )
     if named and not has_filter and not field_list and described and not institutes and actions:
         # "Which institute works on photonics?" -> the described institute with its focus
-        return done(RecordQuery(table="institutes", action="lookup", fields=["focus"], institutes=named,
-                                by_focus=True))
+        return done(
+            RecordQuery(
+                table="institutes",
+                action="lookup",
+                fields=["focus"],
+                institutes=named,
+                by_focus=True,
+            )
+        )
     if named and not (actions or has_filter):
         return RecordParse(None, "none", leftover, signals)
     if institutes and not has_filter and not ({"count", "first", "last", "most"} & set(actions)):
         return RecordParse(None, "none", leftover, signals)  # "Tell me about LIFT": prose
-    if not institutes and described and not ({"first", "last", "count"} & set(actions)) and not has_filter:
+    if (
+        not institutes
+        and described
+        and not ({"first", "last", "count"} & set(actions))
+        and not has_filter
+    ):
         return RecordParse(None, "none", leftover, signals)
-    base = dict(table="institutes", agency=sponsor, states=states, cities=cities, year=year,
-                institutes=[] if not described else described, by_focus=bool(described))
+    base = dict(
+        table="institutes",
+        agency=sponsor,
+        states=states,
+        cities=cities,
+        year=year,
+        institutes=[] if not described else described,
+        by_focus=bool(described),
+    )
     if "most" in actions and re.search(r"agenc|department|sponsor|기관|부처|후원", text, re.I):
         return done(RecordQuery(table="agencies", action="most"))
     if "first" in actions:

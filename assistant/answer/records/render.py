@@ -53,22 +53,33 @@ def _filter_phrase(q: RecordQuery, lang: str) -> str:
     if places:
         ko = []
         for name in places:
-            place = next((p for p in glossary().places if p.en == name and (p.kind == "state") == (name in q.states)),
-                         None)
+            place = next(
+                (
+                    p
+                    for p in glossary().places
+                    if p.en == name and (p.kind == "state") == (name in q.states)
+                ),
+                None,
+            )
             ko.append(place.ko[0] if place and place.ko else name)
         parts.append(" 또는 ".join(ko) + "에 본사를 둔")
     if q.year:
         y = q.year
-        suffix = {"eq": "에", "before": " 이전에" if y.inclusive else "보다 전에",
-                  "after": " 이후에" if y.inclusive else "보다 뒤에"}[y.op]
+        suffix = {
+            "eq": "에",
+            "before": " 이전에" if y.inclusive else "보다 전에",
+            "after": " 이후에" if y.inclusive else "보다 뒤에",
+        }[y.op]
         parts.append(f"{y.year}년{suffix} 설립된")
     return " ".join(parts)
 
 
 def _institute_item(r: InstituteRecord, lang: str, q: RecordQuery) -> str:
     if lang == "en":
-        return (f"- {r.acronym} ({r.full_name_en}): {r.focus_en[0].lower() + r.focus_en[1:]}; {r.hq_en}; "
-                f"{r.agency}; established {r.established_en}")
+        return (
+            f"- {r.acronym} ({r.full_name_en}): {r.focus_en[0].lower() + r.focus_en[1:]}; {r.hq_en}; "
+            f"{r.agency}; established {r.established_en}"
+        )
     return f"- {r.acronym}: {_focus_ko(r)}; {r.hq_ko_mt}; {_agency_ko(r.agency)}; {r.established_ko} 설립"
 
 
@@ -98,11 +109,19 @@ def _lookup(r: InstituteRecord, fields: list[str], lang: str) -> str:
 
 
 def _quote_goal(g: GoalRecord, lang: str) -> str:
-    return f"Goal {g.number}: “{g.title_en}”" if lang == "en" else f"목표 {g.number}: “{g.title_ko_mt}”"
+    return (
+        f"Goal {g.number}: “{g.title_en}”"
+        if lang == "en"
+        else f"목표 {g.number}: “{g.title_ko_mt}”"
+    )
 
 
 def _quote_objective(o: ObjectiveRecord, lang: str) -> str:
-    return f"Objective {o.number}: “{o.title_en}”" if lang == "en" else f"목표 {o.number}: “{o.title_ko_mt}”"
+    return (
+        f"Objective {o.number}: “{o.title_en}”"
+        if lang == "en"
+        else f"목표 {o.number}: “{o.title_ko_mt}”"
+    )
 
 
 def _goal_of(o: ObjectiveRecord) -> GoalRecord:
@@ -119,8 +138,11 @@ def render_result(res: RecordResult, lang: str) -> list[RenderedSentence]:
             return [RenderedSentence(_lookup(r, q.fields, lang), [r.id]) for r in rows]
         phrase = _filter_phrase(q, lang)
         if not rows:
-            text = (f"None of the 17 institutes in Table 1 is {phrase}" if lang == "en"
-                    else f"표 1의 17개 연구소 중 {phrase} 연구소는 없습니다")
+            text = (
+                f"None of the 17 institutes in Table 1 is {phrase}"
+                if lang == "en"
+                else f"표 1의 17개 연구소 중 {phrase} 연구소는 없습니다"
+            )
             first = [records().institutes[0].id, records().institutes[-1].id]
             return [RenderedSentence(text, first)]
         n = len(rows)
@@ -130,27 +152,43 @@ def render_result(res: RecordResult, lang: str) -> list[RenderedSentence]:
                 who = " and ".join(r.acronym for r in rows)
                 scope = f" of the institutes {phrase}" if phrase else ""
                 verb = "was" if n == 1 else "were"
-                lead = (f"{who} {verb} established {word}{scope}, in {rows[0].established_en}" if q.action == "first"
-                        else f"{who} {verb} the most recently established{scope}, in {rows[0].established_en}")
+                lead = (
+                    f"{who} {verb} established {word}{scope}, in {rows[0].established_en}"
+                    if q.action == "first"
+                    else f"{who} {verb} the most recently established{scope}, in {rows[0].established_en}"
+                )
             else:
                 who = ", ".join(r.acronym for r in rows)
                 scope = f"{phrase} 연구소 중 " if phrase else ""
-                lead = (f"{scope}가장 먼저 설립된 연구소는 {who}({rows[0].established_ko})입니다" if q.action == "first"
-                        else f"{scope}가장 최근에 설립된 연구소는 {who}({rows[0].established_ko})입니다")
+                lead = (
+                    f"{scope}가장 먼저 설립된 연구소는 {who}({rows[0].established_ko})입니다"
+                    if q.action == "first"
+                    else f"{scope}가장 최근에 설립된 연구소는 {who}({rows[0].established_ko})입니다"
+                )
             out.append(RenderedSentence(lead, [rows[0].id]))
-            return out + [RenderedSentence(_institute_item(r, lang, q), [r.id]) for r in rows[1:]] if n > 1 else out
+            return (
+                out + [RenderedSentence(_institute_item(r, lang, q), [r.id]) for r in rows[1:]]
+                if n > 1
+                else out
+            )
         if q.distinct:
             noun_en = "states" if q.distinct == "states" else "cities"
             noun_ko = "주" if q.distinct == "states" else "도시"
             scope_en = f"the institutes {phrase}" if phrase else "the 17 institutes"
-            lead = (f"{scope_en[0].upper() + scope_en[1:]} are headquartered in {res.count} {noun_en} "
-                    f"({res.group}):" if lang == "en" else
-                    f"{(phrase + ' ') if phrase else ''}연구소의 본사가 있는 {noun_ko}는 {res.count}곳입니다 ({res.group}):")
+            lead = (
+                f"{scope_en[0].upper() + scope_en[1:]} are headquartered in {res.count} {noun_en} "
+                f"({res.group}):"
+                if lang == "en"
+                else f"{(phrase + ' ') if phrase else ''}연구소의 본사가 있는 {noun_ko}는 {res.count}곳입니다 ({res.group}):"
+            )
         elif q.table == "agencies":  # the agency that sponsors the most institutes
             key = res.group or rows[0].agency
-            lead = (f"{_agency_en(key)[0].upper() + _agency_en(key)[1:]} sponsors {n} institutes, the most of the "
-                    f"three sponsoring agencies:" if lang == "en"
-                    else f"가장 많은 연구소를 후원하는 기관은 {_agency_ko(key)}로, {n}곳을 후원합니다:")
+            lead = (
+                f"{_agency_en(key)[0].upper() + _agency_en(key)[1:]} sponsors {n} institutes, the most of the "
+                f"three sponsoring agencies:"
+                if lang == "en"
+                else f"가장 많은 연구소를 후원하는 기관은 {_agency_ko(key)}로, {n}곳을 후원합니다:"
+            )
         elif lang == "en":
             noun = "institute" if n == 1 else "institutes"
             verb = "is" if n == 1 else "are"
@@ -158,7 +196,11 @@ def render_result(res: RecordResult, lang: str) -> list[RenderedSentence]:
             if q.by_focus and not phrase:
                 lead = f"{n} {noun} match:"
         else:
-            lead = f"{phrase} 연구소는 {n}곳입니다:" if phrase else f"표 1에 실린 연구소는 {n}곳입니다:"
+            lead = (
+                f"{phrase} 연구소는 {n}곳입니다:"
+                if phrase
+                else f"표 1에 실린 연구소는 {n}곳입니다:"
+            )
         lines = [_institute_item(r, lang, q) for r in rows]
         out.append(RenderedSentence(f"{lead}\n{lines[0]}", [rows[0].id]))
         out += [RenderedSentence(line, [r.id]) for line, r in zip(lines[1:], rows[1:], strict=True)]
@@ -168,55 +210,87 @@ def render_result(res: RecordResult, lang: str) -> list[RenderedSentence]:
         n = len(agencies)
         if lang == "en":
             names = ", ".join(f"{a.key} ({a.name_en})" for a in agencies)
-            role = {"sponsoring": "sponsoring agencies (they sponsor institutes)",
-                    "participating": "participating agencies"}.get(q.role or "", "federal partner agencies")
+            role = {
+                "sponsoring": "sponsoring agencies (they sponsor institutes)",
+                "participating": "participating agencies",
+            }.get(q.role or "", "federal partner agencies")
             text = f"Manufacturing USA has {n} {role}: {names}"
         else:
             names = ", ".join(f"{a.name_ko}({a.key})" for a in agencies)
-            role = {"sponsoring": "후원 기관", "participating": "참여 기관"}.get(q.role or "", "연방 파트너 기관")
+            role = {"sponsoring": "후원 기관", "participating": "참여 기관"}.get(
+                q.role or "", "연방 파트너 기관"
+            )
             text = f"Manufacturing USA의 {role}은 {n}곳입니다: {names}"
         return [RenderedSentence(text, ["agencies"])]
     if q.table == "goals":
         goals = [g for g in items if isinstance(g, GoalRecord)]
         if q.action == "lookup" and len(goals) == 1 and q.fields == ["outcome"]:
             g = goals[0]
-            text = (f"The expected outcome of {_quote_goal(g, 'en')} is (English rendering of the Korean text): "
-                    f"“{g.outcome_en.rstrip('.')}”" if lang == "en"
-                    else f"{_quote_goal(g, 'ko')}의 기대 결과는 “{g.outcome_ko_mt.rstrip('.')}”입니다")
+            text = (
+                f"The expected outcome of {_quote_goal(g, 'en')} is (English rendering of the Korean text): "
+                f"“{g.outcome_en.rstrip('.')}”"
+                if lang == "en"
+                else f"{_quote_goal(g, 'ko')}의 기대 결과는 “{g.outcome_ko_mt.rstrip('.')}”입니다"
+            )
             return [RenderedSentence(text, [g.id])]
         if q.action == "lookup" and len(goals) == 1:
             g = goals[0]
-            lead = (f"{_quote_goal(g, 'en')} has {len(g.objectives)} objectives:" if lang == "en"
-                    else f"{_quote_goal(g, 'ko')}에는 세부 목표가 {len(g.objectives)}개 있습니다:")
+            lead = (
+                f"{_quote_goal(g, 'en')} has {len(g.objectives)} objectives:"
+                if lang == "en"
+                else f"{_quote_goal(g, 'ko')}에는 세부 목표가 {len(g.objectives)}개 있습니다:"
+            )
             lines = [f"- {_quote_objective(o, lang)}" for o in g.objectives]
-            return [RenderedSentence(f"{lead}\n{lines[0]}", [g.id])] + [RenderedSentence(x, [g.id]) for x in lines[1:]]
+            return [RenderedSentence(f"{lead}\n{lines[0]}", [g.id])] + [
+                RenderedSentence(x, [g.id]) for x in lines[1:]
+            ]
         n = len(goals)
-        lead = f"The plan sets {n} strategic goals (Table 2):" if lang == "en" else f"전략 목표는 {n}가지입니다(표 2):"
+        lead = (
+            f"The plan sets {n} strategic goals (Table 2):"
+            if lang == "en"
+            else f"전략 목표는 {n}가지입니다(표 2):"
+        )
         lines = [f"- {_quote_goal(g, lang)}" for g in goals]
         out.append(RenderedSentence(f"{lead}\n{lines[0]}", [goals[0].id]))
-        return out + [RenderedSentence(x, [g.id]) for x, g in zip(lines[1:], goals[1:], strict=True)]
+        return out + [
+            RenderedSentence(x, [g.id]) for x, g in zip(lines[1:], goals[1:], strict=True)
+        ]
     # objectives
     objs = [o for o in items if isinstance(o, ObjectiveRecord)]
     if q.action == "goal_of" and objs:
         o, g = objs[0], res.parent or _goal_of(objs[0])
-        text = (f"{_quote_objective(o, 'en')} belongs to {_quote_goal(g, 'en')}" if lang == "en"
-                else f"{_quote_objective(o, 'ko')}는 {_quote_goal(g, 'ko')}에 속합니다")
+        text = (
+            f"{_quote_objective(o, 'en')} belongs to {_quote_goal(g, 'en')}"
+            if lang == "en"
+            else f"{_quote_objective(o, 'ko')}는 {_quote_goal(g, 'ko')}에 속합니다"
+        )
         return [RenderedSentence(text, [g.id])]
     if q.action == "lookup" and objs:
         o = objs[0]
         g = res.parent or _goal_of(o)
-        text = (f"{_quote_objective(o, 'en')} (under Goal {g.number})" if lang == "en"
-                else f"{_quote_objective(o, 'ko')} (목표 {g.number}의 세부 목표)")
+        text = (
+            f"{_quote_objective(o, 'en')} (under Goal {g.number})"
+            if lang == "en"
+            else f"{_quote_objective(o, 'ko')} (목표 {g.number}의 세부 목표)"
+        )
         return [RenderedSentence(text, [g.id])]
     n = len(objs)
     if res.parent is not None:
         g = res.parent
-        lead = (f"{_quote_goal(g, 'en')} has {n} objectives:" if lang == "en"
-                else f"{_quote_goal(g, 'ko')}의 세부 목표는 {n}개입니다:")
+        lead = (
+            f"{_quote_goal(g, 'en')} has {n} objectives:"
+            if lang == "en"
+            else f"{_quote_goal(g, 'ko')}의 세부 목표는 {n}개입니다:"
+        )
     else:
-        lead = (f"Table 2 lists {n} objectives under the 4 goals:" if lang == "en"
-                else f"표 2에는 4개 목표 아래 세부 목표 {n}개가 있습니다:")
+        lead = (
+            f"Table 2 lists {n} objectives under the 4 goals:"
+            if lang == "en"
+            else f"표 2에는 4개 목표 아래 세부 목표 {n}개가 있습니다:"
+        )
     lines = [f"- {_quote_objective(o, lang)}" for o in objs]
     first_goal = _goal_of(objs[0]).id if objs else ""
     out.append(RenderedSentence(f"{lead}\n{lines[0]}", [first_goal]))
-    return out + [RenderedSentence(x, [_goal_of(o).id]) for x, o in zip(lines[1:], objs[1:], strict=True)]
+    return out + [
+        RenderedSentence(x, [_goal_of(o).id]) for x, o in zip(lines[1:], objs[1:], strict=True)
+    ]

@@ -15,7 +15,10 @@ def run(state: AnswerState, deps: Deps) -> None:
     if frame.detected_lang not in ("en", "ko", "unknown"):
         state.notices.append("other_language")
         state.note(Step.FRAME, Code.FRAME_OTHER_LANGUAGE, frame.detected_lang)
-    state.note(Step.FRAME, Code.FRAME_KINDS, ",".join(frame.kinds) or ("open quantity" if frame.open_quantity
-                                                                          else "open"))
+    state.note(
+        Step.FRAME,
+        Code.FRAME_KINDS,
+        ",".join(frame.kinds) or ("open quantity" if frame.open_quantity else "open"),
+    )
     if frame.followup:
         state.note(Step.FRAME, Code.FRAME_FOLLOWUP, " ".join(frame.resolved) or "previous question")

@@ -28,8 +28,12 @@ def run(state: AnswerState, deps: Deps) -> None:
         return
     context = state.hits[: cfg.context_chunks]
     best_dense = max((h.dense_score or 0.0 for h in context), default=0.0)
-    if state.enabled("gate_score") and (best_dense < cfg.min_dense_score or units[0].score < cfg.min_evidence_score):
-        state.refuse(Step.GATE, Code.GATE_LOW_SCORE, f"dense {best_dense:.3f}, sentence {units[0].score:.3f}")
+    if state.enabled("gate_score") and (
+        best_dense < cfg.min_dense_score or units[0].score < cfg.min_evidence_score
+    ):
+        state.refuse(
+            Step.GATE, Code.GATE_LOW_SCORE, f"dense {best_dense:.3f}, sentence {units[0].score:.3f}"
+        )
         return
     top = units[: cfg.gate_top_units]
     # A cited report's date (shown for questions about documents) dates the report, not the event.
@@ -48,8 +52,12 @@ def run(state: AnswerState, deps: Deps) -> None:
             state.refuse(Step.GATE, Code.GATE_CONSTRAINT_ABSENT, absent[0])
             return
     kind = frame.main_kind
-    if state.enabled("gate_kind") and not frame.open_quantity and kind in _GATED_KINDS \
-            and not any(holds_kind(kind, t) for t in texts):
+    if (
+        state.enabled("gate_kind")
+        and not frame.open_quantity
+        and kind in _GATED_KINDS
+        and not any(holds_kind(kind, t) for t in texts)
+    ):
         state.refuse(Step.GATE, Code.GATE_KIND_ABSENT, kind)
         return
     state.note(Step.GATE, Code.GATE_PASS)

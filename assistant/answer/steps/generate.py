@@ -14,15 +14,27 @@ from assistant.components.llm import Generator, Message
 from assistant.types import TokenEvent
 
 
-def grammar_for(deps: Deps, gen: Generator, n_units: int, lang: str, may_refuse: bool = True,
-                max_sentences: int | None = None) -> str | None:
+def grammar_for(
+    deps: Deps,
+    gen: Generator,
+    n_units: int,
+    lang: str,
+    may_refuse: bool = True,
+    max_sentences: int | None = None,
+) -> str | None:
     if not (deps.settings.llm.use_grammar and gen.supports_grammar):
         return None
     return grammar(n_units, max_sentences or deps.settings.answer.max_sentences, lang, may_refuse)
 
 
-def stream_generation(state: AnswerState, deps: Deps, gen: Generator, messages: list[Message],
-                      grammar_text: str | None, emit: Emit) -> str:
+def stream_generation(
+    state: AnswerState,
+    deps: Deps,
+    gen: Generator,
+    messages: list[Message],
+    grammar_text: str | None,
+    emit: Emit,
+) -> str:
     """Run one generation, streaming its text; counts the call."""
     state.llm_calls += 1
     raw = pending = ""
@@ -56,8 +68,14 @@ def run(state: AnswerState, deps: Deps, emit: Emit) -> None:
         state.note(Step.GENERATE, Code.GENERATED_EXTRACTIVE)
         return
     state.llm_id = gen.model_id
-    state.raw = stream_generation(state, deps, gen, build_messages(frame.text, frame.lang, state.units),
-                                  grammar_for(deps, gen, len(state.units), frame.lang), emit)
+    state.raw = stream_generation(
+        state,
+        deps,
+        gen,
+        build_messages(frame.text, frame.lang, state.units),
+        grammar_for(deps, gen, len(state.units), frame.lang),
+        emit,
+    )
     if state.raw.strip().startswith(NOT_FOUND):
         state.not_found = True
         state.note(Step.GENERATE, Code.GENERATED_NOT_FOUND)

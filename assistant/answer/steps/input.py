@@ -6,14 +6,19 @@ from assistant.answer.inputs import bound_history, clean_question
 from assistant.answer.state import AnswerState, Deps
 from assistant.answer.trace import Code, Step
 
-_NOTICE_CODES = {"control": Code.INPUT_CONTROL_REMOVED, "truncated": Code.INPUT_TRUNCATED,
-                 "injection": Code.INPUT_INJECTION_REMOVED, "history_trimmed": Code.INPUT_HISTORY_TRIMMED}
+_NOTICE_CODES = {
+    "control": Code.INPUT_CONTROL_REMOVED,
+    "truncated": Code.INPUT_TRUNCATED,
+    "injection": Code.INPUT_INJECTION_REMOVED,
+    "history_trimmed": Code.INPUT_HISTORY_TRIMMED,
+}
 
 
 def run(state: AnswerState, deps: Deps) -> None:
     cfg = deps.settings.answer
-    state.history, trimmed = bound_history(state.history, cfg.max_history_turns, cfg.max_turn_chars,
-                                           cfg.max_history_chars)
+    state.history, trimmed = bound_history(
+        state.history, cfg.max_history_turns, cfg.max_turn_chars, cfg.max_history_chars
+    )
     if trimmed:
         state.notices.append("history_trimmed")
         state.note(Step.INPUT, Code.INPUT_HISTORY_TRIMMED, f"{len(state.history)} turns kept")

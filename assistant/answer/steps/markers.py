@@ -13,6 +13,8 @@ def run(state: AnswerState, deps: Deps) -> None:
     if unresolved:
         state.note(Step.MARKERS, Code.MARKER_UNRESOLVED, f"{unresolved} markers removed")
     if dropped:
-        state.note(Step.MARKERS, Code.SENTENCE_UNCITED, f"{dropped} sentences without a marker dropped")
+        state.note(
+            Step.MARKERS, Code.SENTENCE_UNCITED, f"{dropped} sentences without a marker dropped"
+        )
     if not unresolved and not dropped:
         state.note(Step.MARKERS, Code.MARKERS_OK, f"{len(sentences)} sentences")

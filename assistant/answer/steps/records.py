@@ -51,9 +51,16 @@ def run(state: AnswerState, deps: Deps, emit: Emit) -> None:
     state.record_units = list(units.values())
     state.record_sentences = sentences
     state.retrieve_s = time.perf_counter() - state.t0
-    emit(EvidenceEvent(citations=[citation_for(u, cfg.data.official_url, cfg.data.pdf_page_offset, "unverified")
-                                  for u in state.record_units], search_text=frame.search_text,
-                       retrieve_s=state.retrieve_s))
+    emit(
+        EvidenceEvent(
+            citations=[
+                citation_for(u, cfg.data.official_url, cfg.data.pdf_page_offset, "unverified")
+                for u in state.record_units
+            ],
+            search_text=frame.search_text,
+            retrieve_s=state.retrieve_s,
+        )
+    )
     text = render(sentences)
     state.mark_first_token()
     emit(TokenEvent(text=text))

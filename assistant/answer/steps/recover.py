@@ -32,9 +32,16 @@ def strong_unit(state: AnswerState, deps: Deps, kind: str | None) -> EvidenceUni
     if kind is None:
         return None
     cfg = deps.settings.answer
-    return next((u for u in state.units[:2] if u.score >= cfg.second_opinion_score and holds_kind(kind, u.quote)
-                 and says_something(u)),
-                None)
+    return next(
+        (
+            u
+            for u in state.units[:2]
+            if u.score >= cfg.second_opinion_score
+            and holds_kind(kind, u.quote)
+            and says_something(u)
+        ),
+        None,
+    )
 
 
 def missing_kind(state: AnswerState) -> str | None:
@@ -42,7 +49,11 @@ def missing_kind(state: AnswerState) -> str | None:
     frame = state.frame
     assert frame is not None
     text = render(state.sentences)
-    if frame.main_kind in QUANTITY_KINDS and not frame.open_quantity and not holds_kind(frame.main_kind, text):
+    if (
+        frame.main_kind in QUANTITY_KINDS
+        and not frame.open_quantity
+        and not holds_kind(frame.main_kind, text)
+    ):
         return frame.main_kind
     if "place" in frame.kinds and not holds_kind("place", text):
         return "place"
@@ -65,8 +76,14 @@ def restate(state: AnswerState, deps: Deps, unit: EvidenceUnit, emit: Emit) -> l
     if state.first_token_s is not None:
         emit(ResetEvent(reason="retry"))
         state.note(Step.RECOVER, Code.STREAM_RESET)
-    raw = stream_generation(state, deps, gen, compose_messages(frame.text, frame.lang, solo),
-                            grammar_for(deps, gen, 1, frame.lang, may_refuse=False, max_sentences=2), emit)
+    raw = stream_generation(
+        state,
+        deps,
+        gen,
+        compose_messages(frame.text, frame.lang, solo),
+        grammar_for(deps, gen, 1, frame.lang, may_refuse=False, max_sentences=2),
+        emit,
+    )
     sentences, _, _ = resolve(raw, {1}, origin="retry")
     for s in sentences:
         s.markers = [unit.n]
@@ -87,16 +104,27 @@ def run(state: AnswerState, deps: Deps, emit: Emit) -> None:
     if state.records_only:
         state.note(Step.RECOVER, Code.RECOVER_NONE, "records answer")
         return
-    can_retry = (deps.generator(state.mode) is not None and state.llm_calls < cfg.max_llm_calls
-                 and state.enabled("recover_retry"))
+    can_retry = (
+        deps.generator(state.mode) is not None
+        and state.llm_calls < cfg.max_llm_calls
+        and state.enabled("recover_retry")
+    )
     if state.not_found:
-        kind = frame.main_kind if frame.main_kind in QUANTITY_KINDS and not frame.open_quantity else None
+        kind = (
+            frame.main_kind
+            if frame.main_kind in QUANTITY_KINDS and not frame.open_quantity
+            else None
+        )
         strong = strong_unit(state, deps, kind)
         if strong is None or not can_retry:
             state.refuse(Step.RECOVER, Code.RECOVER_REFUSED, "NOT_FOUND")
             return
         again = restate(state, deps, strong, emit)
-        if again and all(s.state != "unsupported" for s in again) and holds_kind(kind, render(again)):
+        if (
+            again
+            and all(s.state != "unsupported" for s in again)
+            and holds_kind(kind, render(again))
+        ):
             state.sentences = again
             state.note(Step.RECOVER, Code.RECOVER_RETRY, f"after NOT_FOUND, from [{strong.n}]")
         else:
@@ -105,8 +133,11 @@ def run(state: AnswerState, deps: Deps, emit: Emit) -> None:
         state.notices.append(state.trace[-1].code)
         return
     if not state.sentences:
-        state.sentences, _, _ = resolve(extractive.compose(state.units, frame.lang, frame), {u.n for u in state.units},
-                                        origin="quoted")
+        state.sentences, _, _ = resolve(
+            extractive.compose(state.units, frame.lang, frame),
+            {u.n for u in state.units},
+            origin="quoted",
+        )
         check_sentences(state, deps, state.sentences)
         state.note(Step.RECOVER, Code.RECOVER_QUOTED, "no cited sentence was generated")
         state.notices.append(Code.RECOVER_QUOTED)
@@ -129,9 +160,17 @@ def run(state: AnswerState, deps: Deps, emit: Emit) -> None:
     target = strong or closest_unit(deps, bad[0].text, state.units)
     if can_retry:
         again = restate(state, deps, target, emit)
-        if again and all(s.state != "unsupported" for s in again) and (missing is None or holds_kind(missing, render(again))):
+        if (
+            again
+            and all(s.state != "unsupported" for s in again)
+            and (missing is None or holds_kind(missing, render(again)))
+        ):
             state.sentences = again
-            state.note(Step.RECOVER, Code.RECOVER_RETRY, f"from [{target.n}]" + (f" for the {missing}" if missing else ""))
+            state.note(
+                Step.RECOVER,
+                Code.RECOVER_RETRY,
+                f"from [{target.n}]" + (f" for the {missing}" if missing else ""),
+            )
             state.notices.append(Code.RECOVER_RETRY)
             return
     if good and not missing and state.enabled("recover_drop"):

@@ -25,7 +25,10 @@ def merge_records(state: AnswerState) -> None:
     offset = len(state.record_units)
     for s in state.sentences:
         s.markers = [m + offset for m in s.markers]
-    state.units = [*state.record_units, *(dataclasses.replace(u, n=u.n + offset) for u in state.units)]
+    state.units = [
+        *state.record_units,
+        *(dataclasses.replace(u, n=u.n + offset) for u in state.units),
+    ]
     state.sentences = [*state.record_sentences, *state.sentences]
 
 

@@ -18,4 +18,6 @@ def run(state: AnswerState, deps: Deps) -> None:
     state.hits = deps.retriever.search(state.query, qvec=state.qvec)
     state.retrieve_s = time.perf_counter() - state.t0
     top = state.hits[0] if state.hits else None
-    state.note(Step.RETRIEVE, Code.RETRIEVED, f"{len(state.hits)} hits; top {top.chunk_id if top else '-'}")
+    state.note(
+        Step.RETRIEVE, Code.RETRIEVED, f"{len(state.hits)} hits; top {top.chunk_id if top else '-'}"
+    )

@@ -21,9 +21,15 @@ def run(state: AnswerState, deps: Deps) -> None:
         state.note(Step.ROUTE, Code.ROUTE_PROSE, "records route switched off")
         return
     whole = parse_record_query(frame)
-    parses = [parse_record_query(frame, part) for part in frame.parts] if len(frame.parts) == 2 else []
-    if parses and all(p.confidence == "sure" for p in parses) and \
-            (parses[0].query.table, parses[0].query.action) != (parses[1].query.table, parses[1].query.action):
+    parses = (
+        [parse_record_query(frame, part) for part in frame.parts] if len(frame.parts) == 2 else []
+    )
+    if (
+        parses
+        and all(p.confidence == "sure" for p in parses)
+        and (parses[0].query.table, parses[0].query.action)
+        != (parses[1].query.table, parses[1].query.action)
+    ):
         # "How many institutes and how many agencies": two record questions, each answered
         return _records(state, [p.query for p in parses])
     if whole.confidence == "sure":
@@ -35,12 +41,21 @@ def run(state: AnswerState, deps: Deps) -> None:
             state.route = "both"
             rest = frame.parts[1 - sure[0]]
             state.frame = build_frame(rest, frame.history, deps.settings.answer.default_lang)
-            state.note(Step.ROUTE, Code.QUERY_RULES, parses[sure[0]].query.model_dump_json(exclude_defaults=True))
-            state.note(Step.ROUTE, Code.ROUTE_BOTH, f"records: {frame.parts[sure[0]]!r}; prose: {rest!r}")
+            state.note(
+                Step.ROUTE,
+                Code.QUERY_RULES,
+                parses[sure[0]].query.model_dump_json(exclude_defaults=True),
+            )
+            state.note(
+                Step.ROUTE, Code.ROUTE_BOTH, f"records: {frame.parts[sure[0]]!r}; prose: {rest!r}"
+            )
             return
     parse = whole
-    if parse.confidence == "unsure" and state.enabled("query_llm") and \
-            len(parse.unexplained) <= deps.settings.answer.query_llm_max_unplaced:
+    if (
+        parse.confidence == "unsure"
+        and state.enabled("query_llm")
+        and len(parse.unexplained) <= deps.settings.answer.query_llm_max_unplaced
+    ):
         gen = deps.generator(state.mode)
         if gen is not None and state.llm_calls < deps.settings.answer.max_llm_calls - 1:
             state.llm_calls += 1
@@ -51,7 +66,11 @@ def run(state: AnswerState, deps: Deps) -> None:
                 state.note(Step.ROUTE, Code.QUERY_LLM, query.model_dump_json(exclude_defaults=True))
                 state.note(Step.ROUTE, Code.ROUTE_RECORDS)
                 return
-            state.note(Step.ROUTE, Code.QUERY_LLM_REJECTED, f"unplaced words: {' '.join(parse.unexplained[:6])}")
+            state.note(
+                Step.ROUTE,
+                Code.QUERY_LLM_REJECTED,
+                f"unplaced words: {' '.join(parse.unexplained[:6])}",
+            )
     state.note(Step.ROUTE, Code.ROUTE_PROSE, f"records parse: {parse.confidence}")
 
 

@@ -19,21 +19,26 @@ from assistant.answer.trace import Code, Step
 
 def unit_texts(unit: EvidenceUnit, lang: str) -> list[str]:
     """What a cited unit says: its exact text, the text the LLM read, its English table fields."""
-    return list(dict.fromkeys([unit.quote, unit.prompt_text, unit.prompt_for("en"), unit.prompt_for(lang)]))
+    return list(
+        dict.fromkeys([unit.quote, unit.prompt_text, unit.prompt_for("en"), unit.prompt_for(lang)])
+    )
 
 
 def _similarity_text(unit: EvidenceUnit, lang: str) -> str:
     return unit.prompt_for(lang) if unit.hit.kind == "table_row" else unit.quote
 
 
-def similarities(deps: Deps, sentences: list[AnswerSentence], units: dict[int, EvidenceUnit],
-                 lang: str) -> list[float | None]:
+def similarities(
+    deps: Deps, sentences: list[AnswerSentence], units: dict[int, EvidenceUnit], lang: str
+) -> list[float | None]:
     """Cosine between each sentence and the closest of its cited passages (one embedding call)."""
     if not sentences or deps.embedder is None:
         return [None] * len(sentences)
-    quotes = list(dict.fromkeys(_similarity_text(units[n], lang) for s in sentences for n in s.markers))
+    quotes = list(
+        dict.fromkeys(_similarity_text(units[n], lang) for s in sentences for n in s.markers)
+    )
     vecs = deps.embedder.embed_documents([s.text for s in sentences] + quotes)
-    svec, qvec = vecs[: len(sentences)], vecs[len(sentences):]
+    svec, qvec = vecs[: len(sentences)], vecs[len(sentences) :]
     index = {q: i for i, q in enumerate(quotes)}
     out: list[float | None] = []
     for s, v in zip(sentences, svec, strict=True):
@@ -55,9 +60,20 @@ def check_sentences(state: AnswerState, deps: Deps, sentences: list[AnswerSenten
     sims = similarities(deps, sentences, units, frame.lang)
     for s, sim in zip(sentences, sims, strict=True):
         passages = [t for n in s.markers for t in unit_texts(units[n], frame.lang)]
-        cited = [units[n] for n in s.markers if not units[n].hit.record and units[n].hit.kind != "footnote"]
-        s.check = check_claim(s.text, passages, frame.text, sim, thresholds(deps, frame.lang),
-                              polarity_against=" ".join(u.quote for u in cited) or None, lang=frame.lang)
+        cited = [
+            units[n]
+            for n in s.markers
+            if not units[n].hit.record and units[n].hit.kind != "footnote"
+        ]
+        s.check = check_claim(
+            s.text,
+            passages,
+            frame.text,
+            sim,
+            thresholds(deps, frame.lang),
+            polarity_against=" ".join(u.quote for u in cited) or None,
+            lang=frame.lang,
+        )
 
 
 def holds_hard_claims(text: str, units: list[EvidenceUnit], question: str, lang: str) -> bool:
@@ -73,8 +89,14 @@ def claim_holders(text: str, units: list[EvidenceUnit], question: str, lang: str
     single = next((u.n for u in units if holds_hard_claims(text, [u], question, lang)), None)
     if single is not None:
         return [single]
-    return next(([a.n, b.n] for a, b in itertools.combinations(units, 2)
-                 if holds_hard_claims(text, [a, b], question, lang)), [])
+    return next(
+        (
+            [a.n, b.n]
+            for a, b in itertools.combinations(units, 2)
+            if holds_hard_claims(text, [a, b], question, lang)
+        ),
+        [],
+    )
 
 
 def run(state: AnswerState, deps: Deps) -> None:
@@ -91,8 +113,13 @@ def run(state: AnswerState, deps: Deps) -> None:
                 s.markers = holders
                 check_sentences(state, deps, [s])
                 s.history.append(Code.CLAIM_RECITED)
-                state.note(Step.VERIFY, Code.CLAIM_RECITED, f"[{','.join(map(str, old))}] -> "
-                                                            f"[{','.join(map(str, holders))}]")
-        code = {"verified": Code.CLAIM_VERIFIED, "partial": Code.CLAIM_PARTIAL}.get(s.state, Code.CLAIM_UNSUPPORTED)
+                state.note(
+                    Step.VERIFY,
+                    Code.CLAIM_RECITED,
+                    f"[{','.join(map(str, old))}] -> [{','.join(map(str, holders))}]",
+                )
+        code = {"verified": Code.CLAIM_VERIFIED, "partial": Code.CLAIM_PARTIAL}.get(
+            s.state, Code.CLAIM_UNSUPPORTED
+        )
         reasons = ",".join(s.check.reasons) if s.check else ""
         state.note(Step.VERIFY, code, f"{s.text[:60]}… {reasons}".strip())
