@@ -14,6 +14,7 @@ import json
 import logging
 import secrets
 import sqlite3
+import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -58,9 +59,22 @@ def open_db(path: Path | str) -> sqlite3.Connection:
     return db
 
 
+_last_id = [0, 0]  # (ms, random part) of the last id this process made
+_id_lock = threading.Lock()
+
+
 def new_id() -> str:
-    """A 32-hex-digit id that sorts by creation time (48-bit ms timestamp + 80 random bits)."""
-    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
+    """A 32-hex-digit id that sorts by creation time (48-bit ms timestamp + 80 random bits); ids
+    made in the same millisecond by this process still sort in creation order (the random part
+    is incremented, as in monotonic ULIDs)."""
+    with _id_lock:
+        ms = time.time_ns() // 1_000_000
+        if ms <= _last_id[0]:
+            ms, rand = _last_id[0], _last_id[1] + 1
+        else:
+            rand = int.from_bytes(secrets.token_bytes(10), "big") >> 1  # room to increment
+        _last_id[:] = [ms, rand]
+    return f"{ms:012x}{rand:020x}"
 
 
 def _utc_iso(value: str | None = None) -> str:

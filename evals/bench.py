@@ -345,8 +345,20 @@ def bench_retrieval(services, questions: list) -> dict[str, Any]:  # noqa: ANN00
         embed.append(t1 - t0)
         search.append(t2 - t1)
         total.append(t2 - t0)
+    # Quantity extraction over the whole cleaned plan (every chunk once), as the index build does.
+    from assistant.numbers import find_quantities
+
+    plan = "\n".join(
+        d or "" for d in retriever.snapshot.chunks.get(include=["documents"])["documents"]
+    )
+    numbers = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        find_quantities(plan)
+        numbers.append(time.perf_counter() - t0)
     return {
         "index_load_s": round(load_s, 3),
+        "numbers_plan_s": latency_stats(numbers) | {"chars": len(plan)},
         "embed_s": latency_stats(embed),
         "search_s": latency_stats(search),
         "total_s": latency_stats(total),

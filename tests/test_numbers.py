@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import pytest
 
@@ -521,14 +520,13 @@ def test_unsupported_no_quantities() -> None:
     assert unsupported_quantities("The program supports manufacturing [1].", []) == (0, [])
 
 
-def test_find_quantities_is_fast_on_a_plan_sized_text() -> None:
+def test_find_quantities_handles_a_plan_sized_text() -> None:
+    # Its speed is measured by `assistant bench` (numbers_plan_s), not asserted here.
     chunk = (
         "2022 회계연도에 Manufacturing USA 연구소는 2,500개 이상의 회원 조직(63%가 제조업체)과 "
         "협력하여 3억 700만 달러를 유치했으며 2.8:1 매칭을 달성했습니다 (Pub. L. 113-235, "
         "15 U.S.C. § 278s). In FY 2022 the institutes attracted $307 million [1].\n"
     )
     text = chunk * 700  # about the size of the translated plan
-    start = time.perf_counter()
     qs = find_quantities(text)
-    assert time.perf_counter() - start < 3.0
     assert len(qs) == 700 * 7

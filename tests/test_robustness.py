@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from click.testing import CliRunner
@@ -110,6 +109,21 @@ def test_corrupt_index_message_and_rebuild_path(cli_home, tmp_path, monkeypatch)
     assert CliRunner().invoke(cli, ["search", "Where is LIFT?", "--json"]).exit_code == 0
 
 
+MID_WRITE_CHILD = """
+import sys, threading
+from llama_index.vector_stores.chroma import ChromaVectorStore
+from assistant.cli import main
+real_add = ChromaVectorStore.add
+def add_then_wait(self, nodes, **kw):
+    ids = real_add(self, nodes, **kw)
+    print("CHUNKS WRITTEN", len(ids), flush=True)
+    threading.Event().wait()  # until SIGKILL
+ChromaVectorStore.add = add_then_wait
+sys.argv = ["assistant", "index", "--force"]
+main()
+"""
+
+
 def test_killed_rebuild_leaves_the_previous_index_serving(cli_home, tmp_path):
     import shutil
 
@@ -122,13 +136,21 @@ def test_killed_rebuild_leaves_the_previous_index_serving(cli_home, tmp_path):
         "ASSISTANT_VECTOR_CACHE": str(tmp_path / "empty-cache.sqlite"),
     }
     before = (home / "index" / "CURRENT").read_text()
+    # The real CLI, stopped in the middle of writing Chroma: the chunks collection is written,
+    # the sentences and the pointer are not. The child says so on stdout and waits to be killed.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "index", "--force"],
+        [sys.executable, "-c", MID_WRITE_CHILD],
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        text=True,
     )
-    time.sleep(4.0)  # mid-build: parsing, chunking, embedding or writing Chroma
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("CHUNKS WRITTEN"):
+            break
+    else:
+        pytest.fail(f"the build never reached the Chroma write (exit {proc.wait()})")
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert (home / "index" / "CURRENT").read_text() == before

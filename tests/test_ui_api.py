@@ -44,21 +44,21 @@ def start_server(tiny_bundle, port):
         clients.append(c)
         return c
 
-    def start(review_users: str = "", slow_s: float = 0.0) -> SimpleNamespace:
+    def start(review_users: str = "", gate: threading.Event | None = None) -> SimpleNamespace:
+        """``gate``: the fake LLM holds its first answer until the test sets it."""
         settings = load_settings(profiles=["test"])
         settings.ui.review_users = review_users
         services = build_services(settings)
         services.index_service().build(tiny_bundle)
         gen = services.answers.generator("fake")
-        if slow_s:
+        if gate is not None:
             fast = gen.stream
 
-            def slow(*args, **kw):
-                for piece in fast(*args, **kw):
-                    time.sleep(slow_s)
-                    yield piece
+            def held(*args, **kw):
+                assert gate.wait(60), "the test never released the first answer"
+                yield from fast(*args, **kw)
 
-            gen.stream = slow  # type: ignore[method-assign]
+            gen.stream = held  # type: ignore[method-assign]
         app = build_app(services)
         server = uvicorn.Server(
             uvicorn.Config(
@@ -235,7 +235,8 @@ def test_bad_input_gets_a_clear_message(start_server):
 
 
 def test_second_user_sees_queue_position(start_server):
-    srv = start_server(slow_s=0.15)  # ~15 words: the first answer takes ~2 s
+    gate = threading.Event()
+    srv = start_server(gate=gate)  # the first answer is held until the second one has queued
     srv.gen.queue(EPIXC_A, EPIXC_A)
     assert srv.settings.ui.concurrency_limit == 1
     first, second = srv.client(srv.url), srv.client(srv.url)
@@ -257,6 +258,7 @@ def test_second_user_sees_queue_position(start_server):
     assert queued, f"second job never reported a queue position: {[s.code for s in seen]}"
     assert queued[-1].rank == 0 and queued[-1].queue_size >= 1
     assert not job1.done(), "the first answer was still running while the second waited"
+    gate.set()
     assert json.loads(job1.result(timeout=60))["type"] == "final"
     assert json.loads(job2.result(timeout=60))["type"] == "final"
 

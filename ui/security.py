@@ -200,18 +200,19 @@ class LoginGuard:
 class ExpiringTokens(dict):
     """Gradio's session store (token -> user) with an expiry: a session ends ``ttl_s`` after login."""
 
-    def __init__(self, ttl_s: float) -> None:
+    def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self.ttl_s = ttl_s
+        self.clock = clock
         self._born: dict[str, float] = {}
 
     def __setitem__(self, key: str, value: str) -> None:
-        self._born[key] = time.monotonic()
+        self._born[key] = self.clock()
         super().__setitem__(key, value)
 
     def _alive(self, key: object) -> bool:
         born = self._born.get(key)  # type: ignore[arg-type]
-        if born is None or time.monotonic() - born > self.ttl_s:
+        if born is None or self.clock() - born > self.ttl_s:
             super().pop(key, None)
             self._born.pop(key, None)  # type: ignore[arg-type]
             return False
