@@ -118,6 +118,11 @@ def llama_server(tmp_path_factory):
     proc.wait(timeout=20)
 
 
+# A question no table record answers: it must reach the model (a record question is answered
+# from corpus/records without any LLM call, so it would not exercise the backend).
+PROSE_QUESTION = "What does the plan say about supply chain resilience?"
+
+
 def test_openai_backend_against_a_real_local_server(real_services, llama_server):
     settings = real_services.settings.model_copy(deep=True)
     settings.llm.openai.base_url = llama_server
@@ -125,8 +130,8 @@ def test_openai_backend_against_a_real_local_server(real_services, llama_server)
     from assistant.answer.service import AnswerService
 
     service = AnswerService(settings, real_services.retriever, real_services.embedder, None)
-    ans = service.answer("Where is LIFT headquartered?", mode="openai", log=False)
-    assert ans.llm_id == f"openai:{SMALL}"
+    ans = service.answer(PROSE_QUESTION, mode="openai", log=False)
+    assert ans.llm_id == f"openai:{SMALL}", [d.code for d in ans.trace]
     assert ans.refused or ans.citations  # an answer always comes back cited or as a refusal
     if not ans.refused:
         assert "[" in ans.answer and ans.support.unresolved_markers >= 0
@@ -140,7 +145,7 @@ def test_openai_backend_unreachable_is_a_clear_error(real_services):
     settings.llm.openai.base_url = f"http://127.0.0.1:{free_port()}/v1"
     service = AnswerService(settings, real_services.retriever, real_services.embedder, None)
     with pytest.raises(LLMUnavailableError) as err:
-        service.answer("Where is LIFT headquartered?", mode="openai", log=False)
+        service.answer(PROSE_QUESTION, mode="openai", log=False)
     assert "--mode" in err.value.hint
 
 
