@@ -18,7 +18,7 @@ import click
 from assistant import __version__, paths
 from assistant.errors import AssistantError
 from assistant.settings import Settings, load_settings
-from assistant.types import EvidenceEvent, FinalEvent, ResetEvent, TokenEvent, Turn
+from assistant.types import Answer, EvidenceEvent, FinalEvent, ResetEvent, TokenEvent, Turn
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -290,11 +290,28 @@ def _report_build(report, as_json: bool = False) -> None:  # noqa: ANN001
 
 @cli.command("index")
 @click.option("--force", is_flag=True, help="Rebuild even if nothing changed.")
+@click.option(
+    "--render-en/--no-render-en",
+    default=None,
+    help="Also render every Korean sentence of the build in English with the local LLM "
+    "(cached with the build; default: the renderings.prerender_en setting).",
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_app
-def index_cmd(app: AppContext, force: bool, as_json: bool) -> None:
+def index_cmd(app: AppContext, force: bool, render_en: bool | None, as_json: bool) -> None:
     """Build or update the search index (only changed chunks are embedded)."""
-    _report_build(app.services.build_index(force=force, progress=not as_json), as_json)
+    report = app.services.build_index(force=force, progress=not as_json)
+    if render_en if render_en is not None else app.settings.renderings.prerender_en:
+        got = app.services.retriever.snapshot.sentences.get(include=["documents"])
+        stats = app.services.renderer.prerender(
+            [d for d in got["documents"] if d], "en", progress=not as_json
+        )
+        if not as_json:
+            click.echo(
+                f"renderings: {stats['rendered']} new, {stats['cached']} cached, "
+                f"{stats['withheld']} withheld of {stats['sentences']} Korean sentences"
+            )
+    _report_build(report, as_json)
 
 
 # ----------------------------------------------------------------------------- search / ask
@@ -376,8 +393,10 @@ def search_cmd(
         )
 
 
-def _print_answer_stream(events, show_sources: bool = True) -> None:  # noqa: ANN001
+def _print_answer_stream(events, show_sources: bool = True) -> Answer | None:  # noqa: ANN001
+    """Print the streamed answer, then the checked one and its sources; return it."""
     streamed = ""
+    final = None
     for event in events:
         if isinstance(event, EvidenceEvent):
             click.secho(f"(evidence ready in {event.retrieve_s:.1f}s)", fg="bright_black", err=True)
@@ -393,7 +412,7 @@ def _print_answer_stream(events, show_sources: bool = True) -> None:  # noqa: AN
             )
             streamed = ""
         elif isinstance(event, FinalEvent):
-            a = event.answer
+            a = final = event.answer
             if streamed.strip() != a.answer.strip():
                 if streamed:
                     click.echo()
@@ -419,6 +438,7 @@ def _print_answer_stream(events, show_sources: bool = True) -> None:  # noqa: AN
                 fg="bright_black",
                 err=True,
             )
+    return final
 
 
 @cli.command("ask")
@@ -433,6 +453,11 @@ def _print_answer_stream(events, show_sources: bool = True) -> None:  # noqa: AN
 @click.option("--mode", type=click.Choice(["local", "openai", "extractive", "fake"]))
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--no-log", is_flag=True, help="Do not write this answer to logs.db.")
+@click.option(
+    "--render",
+    is_flag=True,
+    help="Then render the cited sentences in the answer's language (machine translation).",
+)
 @pass_app
 def ask_cmd(
     app: AppContext,
@@ -442,23 +467,41 @@ def ask_cmd(
     mode: str | None,
     as_json: bool,
     no_log: bool,
+    render: bool,
 ) -> None:
     """Answer a question with citations, in the question's language."""
     service = app.services.answers
+
+    def rendered(ans: Answer) -> Answer:
+        if not render:
+            return ans
+        ans = app.services.renderer.fill(ans)
+        if ans.log_id and service.log_path is not None:
+            from assistant.logs import update_renderings
+
+            update_renderings(service.log_path, ans.log_id, ans.citations)
+        return ans
+
     if questions:
         for q in _questions(questions):
             ans = service.answer(q.question, q.history, mode, source="cli", log=not no_log)
-            _echo_json({"id": q.id, **ans.to_public_json()})
+            _echo_json({"id": q.id, **rendered(ans).to_public_json()})
         return
     if question is None:
         raise click.UsageError("give a QUESTION or --questions FILE")
     history = _history(history_file)
     if as_json:
-        _echo_json(
-            service.answer(question, history, mode, source="cli", log=not no_log).to_public_json()
-        )
+        ans = service.answer(question, history, mode, source="cli", log=not no_log)
+        _echo_json(rendered(ans).to_public_json())
         return
-    _print_answer_stream(service.stream(question, history, mode, source="cli", log=not no_log))
+    final = _print_answer_stream(
+        service.stream(question, history, mode, source="cli", log=not no_log)
+    )
+    if render and final is not None:
+        for c in rendered(final).citations:
+            for r in c.renderings:
+                shown = r.text if r.status == "ok" else f"(withheld: {'; '.join(r.problems)})"
+                click.echo(f"[{c.n}] {r.lang.upper()} (machine translation): {shown}")
 
 
 # ----------------------------------------------------------------------------- serve

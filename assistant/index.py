@@ -392,6 +392,13 @@ class IndexLayout:
     def build_dir(self, build_id: str) -> Path:
         return self.root / "builds" / build_id
 
+    def renderings_path(self, build_id: str) -> Path:
+        """The build's cache of rendered sentences (assistant.renderings): with the build, or
+        per machine in server mode."""
+        if self.mode == "chroma_http":
+            return self.root / "cache" / "renderings" / f"{build_id}.sqlite"
+        return self.build_dir(build_id) / "renderings.sqlite"
+
     def bm25_dir(self, build_id: str) -> Path:
         """The persisted BM25 index of a build: with the build (embedded) or a per-machine cache
         made once from the server's chunk tokens (server mode)."""
@@ -636,6 +643,12 @@ class IndexService:
             manifest.collection = self.layout.collection_names(build_id)[0]
             if self.layout.mode != "chroma_http":
                 (self.layout.build_dir(build_id) / "manifest.json").write_text(manifest.to_json())
+            if current is not None:  # renderings of unchanged sentences stay valid
+                old = self.layout.renderings_path(current.build_id)
+                if old.exists():
+                    new = self.layout.renderings_path(build_id)
+                    new.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(old, new)
             self.layout.swap(manifest)
             self.layout.prune(keep={build_id, *([current.build_id] if current else [])})
             changed_docs = sorted(

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.migrations import migrate, transaction
-from assistant.types import Answer, Turn
+from assistant.types import Answer, Citation, Turn
 
 logger = logging.getLogger(__name__)
 
@@ -165,8 +165,9 @@ def log_answer(
         db.executemany(
             """INSERT INTO citations (
                 answer_id, n, chunk_id, doc_id, doc_title, page, page_end, section, quote,
-                passage, verified, unverified_numbers_json, references_json, support
-            ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                passage, verified, unverified_numbers_json, references_json, support,
+                renderings_json
+            ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [
                 (
                     answer_id,
@@ -183,11 +184,31 @@ def log_answer(
                     _json(c.unverified_numbers),
                     _json([r.model_dump() for r in c.references]),
                     c.support,
+                    _json([r.model_dump() for r in c.renderings]),
                 )
                 for c in answer.citations
             ],
         )
     return answer_id
+
+
+def update_renderings(path: Path | str, answer_id: str, citations: list[Citation]) -> None:
+    """Store the renderings made after ``answer_id`` was logged (a failure costs the log only)."""
+    try:
+        db = open_db(path)
+        try:
+            with transaction(db):
+                db.executemany(
+                    "UPDATE citations SET renderings_json = ? WHERE answer_id = ? AND n = ?",
+                    [
+                        (_json([r.model_dump() for r in c.renderings]), answer_id, c.n)
+                        for c in citations
+                    ],
+                )
+        finally:
+            db.close()
+    except Exception as exc:  # noqa: BLE001
+        logger.warning("renderings not logged for %s: %s", answer_id, exc)
 
 
 def safe_log_answer(path: Path | str, answer: Answer, **kw: Any) -> str | None:

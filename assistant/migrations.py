@@ -174,3 +174,10 @@ def m004_trace_and_support_states(db: sqlite3.Connection) -> None:
         "ALTER TABLE citations ADD COLUMN support TEXT NOT NULL DEFAULT 'unverified' "
         "CHECK (support IN ('verified', 'partial', 'unverified'))"
     )
+
+
+@migration
+def m005_citation_renderings(db: sqlite3.Connection) -> None:
+    # Machine-translated renderings of each cited sentence in the reader's language
+    # (assistant.renderings), filled in after the answer was shown.
+    db.execute("ALTER TABLE citations ADD COLUMN renderings_json TEXT NOT NULL DEFAULT '[]'")

@@ -10,6 +10,7 @@ from assistant.answer.service import AnswerService
 from assistant.components.embedding import Embedder, make_embedder
 from assistant.corpus.build import load_corpus
 from assistant.index import BuildReport, IndexLayout, IndexService
+from assistant.renderings import Renderer
 from assistant.retrieve import Retriever
 from assistant.settings import Settings
 
@@ -22,6 +23,7 @@ class Services:
     _embedder: Embedder | None = None
     _retriever: Retriever | None = None
     _answers: AnswerService | None = None
+    _renderer: Renderer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -44,6 +46,22 @@ class Services:
                 self.settings, self.retriever, self.embedder, paths.logs_db(self.settings)
             )
         return self._answers
+
+    @property
+    def renderer(self) -> Renderer:
+        """Renderings of cited sentences in the reader's language, cached with the build."""
+        if self._renderer is None:
+            layout = IndexLayout(self.settings)
+
+            def store_path():  # noqa: ANN202
+                try:
+                    build_id = self.retriever.snapshot.manifest.build_id
+                except Exception:  # no index yet
+                    return None
+                return layout.renderings_path(build_id)
+
+            self._renderer = Renderer(self.settings, self.answers.generator, store_path)
+        return self._renderer
 
     def index_service(self) -> IndexService:
         return IndexService(self.settings, self.embedder)

@@ -353,6 +353,20 @@ class FetchSettings(_Section):
     )
 
 
+class RenderingSettings(_Section):
+    """Machine-translated renderings of cited sentences in the reader's language (an aid beside
+    the evidence, never the evidence)."""
+
+    enabled: bool = Field(True, description="Render cited sentences after an answer is shown.")
+    prerender_en: bool = Field(
+        False, description="`assistant index` also renders every Korean sentence of the build."
+    )
+    max_tokens: int = Field(200, description="Token cap of one rendering.")
+    max_sentences: int = Field(
+        12, description="Sentences rendered per answer (the cited quotes, in citation order)."
+    )
+
+
 class LogSettings(_Section):
     enabled: bool = Field(True, description="Log every answer to logs.db.")
     level: str = "INFO"
@@ -370,6 +384,7 @@ class Settings(_Section):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     ui: UISettings = Field(default_factory=UISettings)
     fetch: FetchSettings = Field(default_factory=FetchSettings)
+    renderings: RenderingSettings = Field(default_factory=RenderingSettings)
     log: LogSettings = Field(default_factory=LogSettings)
 
 

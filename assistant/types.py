@@ -301,6 +301,23 @@ class SentenceSupport(_Model):
     coverage: float | None = None
 
 
+class QuoteRendering(_Model):
+    """A machine-translated rendering of one cited sentence in the reader's language: an aid
+    beside the quote, which stays the evidence. ``withheld`` when the check found that the
+    rendering changed a number, a name or the claim's polarity (``problems`` say which)."""
+
+    source: str = Field(description="The cited sentence as it stands in the source.")
+    lang: Lang = Field(description="Language of the rendering.")
+    text: str | None = None
+    status: Literal["ok", "withheld", "pending"] = "pending"
+    origin: Literal["llm", "record"] = Field(
+        "llm", description="record: the row's reviewed English values, not a translation."
+    )
+    problems: list[str] = Field(default_factory=list)
+    seconds: float = 0.0
+    cached: bool = False
+
+
 class Citation(_Model):
     n: int
     chunk_id: str
@@ -319,6 +336,12 @@ class Citation(_Model):
     unverified_numbers: list[str] = Field(default_factory=list)
     references: list[ReferenceLink] = Field(default_factory=list)
     link: str | None = Field(None, description="Link to the official publication.")
+    record: str | None = Field(None, description="The Table 1/2 record the passage is the row of.")
+    renderings: list[QuoteRendering] = Field(
+        default_factory=list,
+        description="The quote's sentences rendered in the reader's language (filled after "
+        "the answer is shown).",
+    )
 
 
 class Support(_Model):
@@ -365,6 +388,7 @@ class Answer(_Model):
     llm_id: str = ""
     embed_id: str = ""
     created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    log_id: str | None = Field(None, description="Its row in logs.db, once logged.")
 
     def to_public_json(self) -> dict:
         """The `assistant ask --json` shape."""
@@ -385,6 +409,7 @@ class Answer(_Model):
                     "references": [
                         {"id": r.id, "title": r.title, "url": r.url} for r in c.references
                     ],
+                    "renderings": [r.model_dump(exclude={"source"}) for r in c.renderings],
                 }
                 for c in self.citations
             ],

@@ -57,7 +57,8 @@ EXPECTED_SCHEMA = {
         "    verified INTEGER NOT NULL CHECK (verified IN (0, 1)),\n"
         "    unverified_numbers_json TEXT NOT NULL DEFAULT '[]',\n"
         "    references_json TEXT NOT NULL DEFAULT '[]'\n"
-        ", support TEXT NOT NULL DEFAULT 'unverified' CHECK (support IN ('verified', 'partial', 'unverified')))"
+        ", support TEXT NOT NULL DEFAULT 'unverified' CHECK (support IN ('verified', 'partial', 'unverified'))"
+        ", renderings_json TEXT NOT NULL DEFAULT '[]')"
     ),
     "idx_answers_created_at": ("CREATE INDEX idx_answers_created_at ON answers (created_at)"),
     "idx_answers_language": ("CREATE INDEX idx_answers_language ON answers (language)"),
@@ -83,6 +84,7 @@ EXPECTED_MIGRATIONS = [
     "m002_citations",
     "m003_verdicts",
     "m004_trace_and_support_states",
+    "m005_citation_renderings",
 ]
 
 
@@ -124,6 +126,7 @@ def test_migrate_runs_only_pending(monkeypatch: pytest.MonkeyPatch) -> None:
         "m002_citations",
         "m003_verdicts",
         "m004_trace_and_support_states",
+        "m005_citation_renderings",
     ]
     assert schema(db) == EXPECTED_SCHEMA
 

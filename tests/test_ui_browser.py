@@ -219,6 +219,36 @@ def test_english_answer_sources_markers_and_follow_up(open_page, ui_services):
     expect(page.locator("#sources .answer-sources")).to_have_count(0)
 
 
+def test_english_reader_sees_the_korean_quote_and_its_english_rendering(open_page, ui_services):
+    page = open_page()
+    i = ask(page, "Where is LIFT headquartered?")
+    # The Table 1 row is quoted in Korean (승강기 is the MT's "elevator") with its English
+    # rendering beneath, labelled as such, naming LIFT.
+    card = page.locator(f"#answer-{i} .src-card.final", has_text="승강기").first
+    expect(card.locator(".src-quote")).to_contain_text("승강기")
+    render_box = card.locator(".src-render")
+    expect(render_box.locator(".render-label")).to_have_text("EN (machine translation)")
+    expect(render_box.locator(".render-text")).to_contain_text("LIFT")
+    assert "elevator" not in render_box.inner_text().lower()
+    shot(page, "english-rendering-record.png")
+    if ui_services.settings.llm.mode != "local":
+        return
+    # A prose passage is rendered by the LLM after the answer is shown: the card fills in.
+    j = ask(page, "How much non-core funding did the institutes attract in FY2022?")
+    section = page.locator(f"#answer-{j}")
+    expect(section.locator(".src-render").first).to_be_visible()
+    expect(section.locator(".src-render[data-state=pending]")).to_have_count(
+        0, timeout=ANSWER_TIMEOUT_MS
+    )
+    filled = section.locator(".src-render").first
+    expect(filled.locator(".render-label")).to_have_text("EN (machine translation)")
+    expect(filled.locator(".render-text, .render-withheld").first).to_be_visible()
+    shot(page, "english-rendering-llm.png")
+    # Logged with the answer for staff (the review page and the CSV export read it).
+    logged = logged_answers(ui_services)[0]
+    assert any(c["renderings"] for c in logged["citations"])
+
+
 def test_korean_answer(open_page):
     page = open_page(locale="ko-KR")
     expect(page.locator("#send")).to_have_text("질문하기")

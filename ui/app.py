@@ -69,6 +69,10 @@ CSS = """
 .badge.candidate, .badge.related { color: #6b7280; border-color: #9ca3af; }
 .src-section { font-size: .8rem; color: var(--body-text-color-subdued); }
 .src-quote { margin: .3rem 0; padding-left: .5rem; border-left: 3px solid #facc15; }
+.src-render { margin: .2rem 0 .4rem .5rem; padding-left: .5rem; border-left: 3px dashed #94a3b8; font-size: .92em; }
+.src-render .render-label { font-size: .8em; color: #475569; font-weight: 600; }
+.src-render p { margin: .15rem 0; }
+.src-render .render-withheld, .src-render .render-pending { color: #64748b; font-style: italic; }
 mark.quote { background: #fef08a; color: #111827; padding: 0 1px; }
 .src-passage summary { cursor: pointer; font-size: .8rem; color: #2563eb; }
 .src-passage .passage { font-size: .85rem; white-space: pre-wrap; margin-top: .3rem; }

@@ -194,6 +194,12 @@ class Chat:
         state["pending"] = None
         input_problem = ans.refused and not ans.hits
         if not input_problem:
+            ans = self._with_pending_renderings(ans)
+            if any(c.renderings for c in ans.citations):
+                self._log_renderings(ans)
+            if any(r.status == "pending" for c in ans.citations for r in c.renderings):
+                job = {"idx": idx, "question": question, "answer": ans}
+                state["to_render"] = [*(state.get("to_render") or []), job]
             state["sections"] = [*sections, render.final_section(ans, idx, question)]
             state["turns"] = [
                 *state["turns"],
@@ -201,6 +207,63 @@ class Chat:
                 {"role": "assistant", "content": ans.answer},
             ]
         return state["display"], render.panel(state["sections"]), state
+
+    def _with_pending_renderings(self, ans: Answer) -> Answer:
+        try:
+            return self.services.renderer.pending(ans)
+        except Exception:  # renderings are an aid: never cost the answer
+            logger.exception("renderings unavailable")
+            return ans
+
+    def render_evidence(self, state: dict | None):
+        """After the answer is shown: render the cited sentences its reader cannot read
+        (newest answer first), filling the source cards in one citation at a time."""
+        state = self._state(state)
+        jobs = list(state.get("to_render") or [])
+        if not jobs:
+            yield gr.skip(), gr.skip()
+            return
+        renderer = self.services.renderer
+        while jobs:
+            job = jobs[-1]
+            ans = job["answer"]
+            try:
+                for i, c in enumerate(ans.citations):
+                    if not any(r.status == "pending" for r in c.renderings):
+                        continue
+                    cits = list(ans.citations)
+                    cits[i] = renderer.fill_citation(c)
+                    ans = ans.model_copy(update={"citations": cits})
+                    job["answer"] = ans
+                    self._log_renderings(
+                        ans
+                    )  # before the card shows it: staff see what readers see
+                    state["sections"][job["idx"]] = render.final_section(
+                        ans, job["idx"], job["question"]
+                    )
+                    yield render.panel(state["sections"]), state
+            except Exception:  # an aid: drop what could not be rendered, keep the answer
+                logger.exception("rendering failed")
+                cits = [
+                    c.model_copy(
+                        update={"renderings": [r for r in c.renderings if r.status != "pending"]}
+                    )
+                    for c in ans.citations
+                ]
+                ans = ans.model_copy(update={"citations": cits})
+                state["sections"][job["idx"]] = render.final_section(
+                    ans, job["idx"], job["question"]
+                )
+            jobs.pop()
+            state["to_render"] = jobs
+        yield render.panel(state["sections"]), state
+
+    def _log_renderings(self, ans: Answer) -> None:
+        log_path = self.services.answers.log_path
+        if ans.log_id and log_path is not None:
+            from assistant.logs import update_renderings
+
+            update_renderings(log_path, ans.log_id, ans.citations)
 
     def chat_api(self, message: str | None, state: dict | None):
         """The chat as one call (for API clients): question in, streamed chat + sources out."""
@@ -327,7 +390,7 @@ def build_chat(services: Any) -> gr.Blocks:
             api_chat = gr.Button("chat")
 
         answer_kw = dict(concurrency_limit="default", concurrency_id=CONCURRENCY_ID)
-        responds = []
+        responds, renders = [], []
         for trigger in (textbox.submit, send.click):
             ev = trigger(
                 chat.add_user,
@@ -345,14 +408,28 @@ def build_chat(services: Any) -> gr.Blocks:
                 show_progress_on=[sources],
                 **answer_kw,
             )
-            r.then(
+            d = r.then(
                 chat.done,
                 [state],
                 [chatbot, sources, state, stop],
                 queue=False,
                 api_visibility="private",
             )
+            renders.append(
+                d.then(
+                    chat.render_evidence,
+                    [state],
+                    [sources, state],
+                    api_visibility="private",
+                    show_progress="hidden",
+                    **answer_kw,
+                )
+            )
             responds.append(r)
+        # A new question stops the renderings still being made for earlier answers (they
+        # resume after it: their jobs stay in the session state).
+        for trigger in (textbox.submit, send.click):
+            trigger(None, None, None, cancels=renders, queue=False, api_visibility="private")
         # Stop only cancels; ``done`` (run when the cancelled event completes) notes it.
         stop.click(None, None, None, cancels=responds, queue=False, api_visibility="private")
         for trigger in (new.click, chatbot.clear):
@@ -360,7 +437,7 @@ def build_chat(services: Any) -> gr.Blocks:
                 chat.new_conversation,
                 None,
                 [chatbot, sources, state, textbox, stop],
-                cancels=responds,
+                cancels=[*responds, *renders],
                 queue=False,
                 api_visibility="private",
             )

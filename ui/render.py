@@ -50,6 +50,11 @@ LABELS: dict[str, dict[str, str]] = {
         "supporting sentence highlighted, its printed page in the official "
         "publication and its section.",
         "open_official": "open the official publication",
+        "render_en": "EN (machine translation)",
+        "render_ko": "KO (machine translation)",
+        "render_pending": "translating…",
+        "render_withheld": "rendering withheld: {problems}",
+        "render_note": "A machine translation of the quote above, for reading; the quote is the evidence.",
     },
     "ko": {
         "sources": "출처",
@@ -82,6 +87,11 @@ LABELS: dict[str, dict[str, str]] = {
         "empty_panel": "각 답변의 출처가 여기에 표시됩니다: 근거 문장이 강조된 인용 구절, "
         "공식 간행물의 인쇄 쪽수와 섹션.",
         "open_official": "공식 간행물 열기",
+        "render_en": "EN (기계 번역)",
+        "render_ko": "KO (기계 번역)",
+        "render_pending": "번역 중…",
+        "render_withheld": "번역을 표시하지 않음: {problems}",
+        "render_note": "위 인용문의 기계 번역입니다(읽기용). 근거는 인용문입니다.",
     },
 }
 
@@ -310,6 +320,32 @@ def _reference(r: ReferenceLink) -> str:
     return f'<li class="ref">{head}{" — " + meta if meta else ""}</li>'
 
 
+def renderings_html(c: Citation, lang: str) -> str:
+    """The quote's sentences in the reader's language, labelled as machine translation; a
+    withheld one says what its check found; a pending one says it is coming."""
+    if not c.renderings:
+        return ""
+    target = c.renderings[0].lang
+    items = []
+    for r in c.renderings:
+        if r.status == "ok" and r.text:
+            items.append(f'<p class="render-text" lang="{target}">{esc(r.text)}</p>')
+        elif r.status == "withheld":
+            why = "; ".join(r.problems) or "check failed"
+            items.append(
+                f'<p class="render-withheld">{esc(label(lang, "render_withheld", problems=why))}</p>'
+            )
+        else:
+            items.append(f'<p class="render-pending">{esc(label(lang, "render_pending"))}</p>')
+    states = {r.status for r in c.renderings}
+    state = "pending" if "pending" in states else "withheld" if states == {"withheld"} else "ok"
+    return (
+        f'<div class="src-render" data-state="{state}" title="{esc(label(lang, "render_note"))}">'
+        f'<span class="render-label">{esc(label(lang, "render_" + target))}</span>'
+        f"{''.join(items)}</div>"
+    )
+
+
 def source_card(c: Citation, answer_index: int, lang: str, state: str) -> str:
     """One citation. ``state``: "final" (cited), "candidate" (evidence, generating) or
     "related" (offered with a refusal)."""
@@ -353,7 +389,7 @@ def source_card(c: Citation, answer_index: int, lang: str, state: str) -> str:
         f'data-n="{c.n}">'
         f'<div class="src-head"><span class="src-n">[{c.n}]</span> {page_html} '
         f'<span class="badge {badge_cls}">{esc(badge)}</span></div>'
-        f"{section}{quote}"
+        f"{section}{quote}{renderings_html(c, lang)}"
         f'<details class="src-passage"><summary>{esc(label(lang, "passage"))}</summary>'
         f'<div class="passage">{highlight(c.passage, c.quote)}</div></details>'
         f"{refs}{numbers}</div>"

@@ -66,6 +66,26 @@ def _pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.0f}%"
 
 
+def _renderings_html(c: dict) -> str:
+    """The logged machine-translated renderings of a citation's sentences, for staff who do not
+    read the quote's language (a withheld one says what its check found)."""
+    items = []
+    for r in c.get("renderings") or []:
+        tag = f"{str(r.get('lang', '')).upper()} (machine translation)"
+        if r.get("status") == "ok" and r.get("text"):
+            items.append(
+                f'<p class="render-text"><span class="render-label">{render.esc(tag)}</span> '
+                f"{render.esc(r['text'])}</p>"
+            )
+        elif r.get("status") == "withheld":
+            why = "; ".join(r.get("problems") or [])
+            items.append(
+                f'<p class="render-withheld"><span class="render-label">{render.esc(tag)}</span> '
+                f"withheld: {render.esc(why)}</p>"
+            )
+    return f'<div class="src-render">{"".join(items)}</div>' if items else ""
+
+
 class Review:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -247,7 +267,7 @@ class Review:
                 f'{badge} <span class="cid">citation #{int(c["id"])}</span></div>'
                 f'<div class="src-section">Section: {render.esc(c["section"])}</div>'
                 f'<div class="review-pair"><div class="claim"><b>Quote</b><br>'
-                f'<mark class="quote">{render.esc(c["quote"])}</mark></div>'
+                f'<mark class="quote">{render.esc(c["quote"])}</mark>{_renderings_html(c)}</div>'
                 f'<div class="passage"><b>Passage</b><br>{render.highlight(c["passage"], c["quote"])}</div></div>'
                 f"{refs_html}{verdict}</div>"
             )

@@ -39,6 +39,7 @@ def citation_for(
         unverified_numbers=unverified or [],
         references=hit.references,
         link=link,
+        record=hit.record,
     )
 
 

@@ -13,23 +13,13 @@ import re
 from assistant.answer.evidence import EvidenceUnit, holds_kind, says_something
 from assistant.answer.frame import QuestionFrame
 from assistant.knowledge.glossary import glossary
-from assistant.knowledge.records import records
-from assistant.types import GoalRecord, InstituteRecord
+from assistant.knowledge.records import english_text
 
 
 def english_record(unit: EvidenceUnit) -> str | None:
     """English rendering of a Table 1 row or Table 2 goal, from its record's English values."""
-    record = records().by_id(unit.hit.record) if unit.hit.record else None
-    if isinstance(record, InstituteRecord):
-        return (
-            f"{record.acronym} ({record.full_name_en}) — headquarters: {record.hq_en}; established: "
-            f"{record.established_en}; sponsoring agency: {record.agency}; technology focus: "
-            f"{record.focus_en} [{unit.n}]."
-        )
-    if isinstance(record, GoalRecord):
-        objectives = "; ".join(f"Objective {o.number}: {o.title_en}" for o in record.objectives)
-        return f"Goal {record.number}: {record.title_en}. Objectives: {objectives} [{unit.n}]."
-    return None
+    text = english_text(unit.hit.record)
+    return f"{text} [{unit.n}]." if text else None
 
 
 def render_unit(unit: EvidenceUnit, lang: str) -> str:

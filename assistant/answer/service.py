@@ -126,7 +126,7 @@ class AnswerService:
         if log and self.log_path is not None:
             from assistant.logs import safe_log_answer
 
-            safe_log_answer(
+            answer.log_id = safe_log_answer(
                 self.log_path,
                 answer,
                 profile=self.settings.profile,
