@@ -472,6 +472,8 @@ def ask_cmd(
     """Answer a question with citations, in the question's language."""
     service = app.services.answers
 
+    from assistant.renderings import shown_field
+
     def rendered(ans: Answer) -> Answer:
         if not render:
             return ans
@@ -498,7 +500,8 @@ def ask_cmd(
         service.stream(question, history, mode, source="cli", log=not no_log)
     )
     if render and final is not None:
-        for c in rendered(final).citations:
+        ans = rendered(final)
+        for c in getattr(ans, shown_field(ans)):
             for r in c.renderings:
                 shown = r.text if r.status == "ok" else f"(withheld: {'; '.join(r.problems)})"
                 click.echo(f"[{c.n}] {r.lang.upper()} (machine translation): {shown}")

@@ -165,6 +165,11 @@ class RenderingStore:
         self._db.close()
 
 
+def shown_field(answer: Answer) -> str:
+    """The passages the reader is shown: those cited, or the nearest ones with a refusal."""
+    return "related" if answer.refused else "citations"
+
+
 class Renderer:
     """Renders cited sentences with the answer LLM, through the build's cache."""
 
@@ -252,11 +257,12 @@ class Renderer:
         return self._fill(answer, cached_only=False)
 
     def _fill(self, answer: Answer, cached_only: bool) -> Answer:
-        if answer.refused or not self.available():
+        if not self.available():
             return answer
+        field = shown_field(answer)
         budget = self.settings.renderings.max_sentences
         citations = []
-        for c in answer.citations:
+        for c in getattr(answer, field):
             sentences, lang = self.needed(c, answer.language)
             sentences = sentences[: max(0, budget)]
             budget -= len(sentences)
@@ -277,7 +283,7 @@ class Renderer:
             else:
                 rs = self.render(sentences, lang)
             citations.append(c.model_copy(update={"renderings": rs}))
-        return answer.model_copy(update={"citations": citations})
+        return answer.model_copy(update={field: citations})
 
     def fill_citation(self, citation: Citation) -> Citation:
         """The citation with its pending renderings made (the others kept)."""

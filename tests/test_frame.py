@@ -91,3 +91,11 @@ def test_the_vocabulary_is_data():
     en = (corpus_dir() / "lexicon" / "en.yaml").read_text(encoding="utf-8")
     ko = (corpus_dir() / "lexicon" / "ko.yaml").read_text(encoding="utf-8")
     assert "how many" in en and "몇" in ko and "kinds:" in en and "kinds:" in ko
+
+
+def test_a_question_naming_its_own_topic_is_not_a_follow_up():
+    history = [Turn(role="user", content="Where is LIFT headquartered?")]
+    f = build_frame("What does the plan say about supply chain resilience?", history)
+    assert not f.followup and f.search_text.endswith("resilience?")
+    assert build_frame("Who sponsors?", history).followup  # a few words, naming nothing
+    assert not build_frame("공급망 탄력성에 대해 계획은 무엇을 말하나요?", history).followup

@@ -166,3 +166,12 @@ def test_a_rebuild_carries_the_renderings_forward(tiny_bundle):
     new_store = services.renderer._store()
     assert new_store is not None and new_store.path != old_path
     assert new_store.get("k") is not None and new_store.get("k").text == "t"
+
+
+def test_a_refusal_renders_the_nearest_passages_it_shows(tmp_path):
+    gen = FakeGenerator().queue(FUNDING_EN)
+    refusal = Answer(question="q", language="en", answer="The plan does not say.", refused=True,
+                     related=[_citation(1, FUNDING_KO)])  # fmt: skip
+    shown = _renderer(tmp_path, gen).fill(refusal)
+    assert [(r.status, r.text) for r in shown.related[0].renderings] == [("ok", FUNDING_EN)]
+    assert shown.citations == []

@@ -27,6 +27,7 @@ import gradio as gr
 from pydantic import ValidationError
 
 from assistant.errors import AssistantError
+from assistant.renderings import shown_field
 from assistant.types import Answer, EvidenceEvent, FinalEvent, ResetEvent, TokenEvent, Turn
 from ui import render
 from ui.i18n import T
@@ -195,9 +196,10 @@ class Chat:
         input_problem = ans.refused and not ans.hits
         if not input_problem:
             ans = self._with_pending_renderings(ans)
+            shown = getattr(ans, shown_field(ans))
             if any(c.renderings for c in ans.citations):
                 self._log_renderings(ans)
-            if any(r.status == "pending" for c in ans.citations for r in c.renderings):
+            if any(r.status == "pending" for c in shown for r in c.renderings):
                 job = {"idx": idx, "question": question, "answer": ans}
                 state["to_render"] = [*(state.get("to_render") or []), job]
             state["sections"] = [*sections, render.final_section(ans, idx, question)]
@@ -227,13 +229,14 @@ class Chat:
         while jobs:
             job = jobs[-1]
             ans = job["answer"]
+            field = shown_field(ans)
             try:
-                for i, c in enumerate(ans.citations):
+                for i, c in enumerate(getattr(ans, field)):
                     if not any(r.status == "pending" for r in c.renderings):
                         continue
-                    cits = list(ans.citations)
+                    cits = list(getattr(ans, field))
                     cits[i] = renderer.fill_citation(c)
-                    ans = ans.model_copy(update={"citations": cits})
+                    ans = ans.model_copy(update={field: cits})
                     job["answer"] = ans
                     self._log_renderings(
                         ans
@@ -248,9 +251,9 @@ class Chat:
                     c.model_copy(
                         update={"renderings": [r for r in c.renderings if r.status != "pending"]}
                     )
-                    for c in ans.citations
+                    for c in getattr(ans, field)
                 ]
-                ans = ans.model_copy(update={"citations": cits})
+                ans = ans.model_copy(update={field: cits})
                 state["sections"][job["idx"]] = render.final_section(
                     ans, job["idx"], job["question"]
                 )

@@ -8,6 +8,8 @@ Vocabulary comes from ``corpus/lexicon`` and ``corpus/glossary.yaml``.
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.knowledge.glossary import glossary
@@ -109,12 +111,16 @@ def split_parts(text: str, lang: str) -> list[str]:
 
 
 def is_followup(text: str, lang: str, entities: list[str]) -> bool:
-    """A question that leans on the conversation: a pronoun, or short and naming nothing."""
+    """A question that leans on the conversation: a pronoun, or a few words naming nothing.
+
+    'What does the plan say about supply chain resilience?' names its own topic: not a follow-up.
+    """
     gl = glossary()
     if any(gl.by_key[e].kind in ("institute", "agency", "law", "office") for e in entities):
         return False
-    short = len(text) < (60 if lang == "ko" else 90)
-    return bool(lexicon()[lang].followup.search(text)) or short
+    lex = lexicon()[lang]
+    short = len(re.findall(r"\w+", text)) <= lex.followup_max_words
+    return bool(lex.followup.search(text)) or short
 
 
 def resolve_followup(

@@ -26,6 +26,7 @@ class LanguageLexicon:
     open_quantity: re.Pattern[str]
     person_titles: tuple[str, ...]
     followup: re.Pattern[str]
+    followup_max_words: int
     part_joiners: tuple[str, ...]
     negation: re.Pattern[str]
     hedge: re.Pattern[str]
@@ -47,6 +48,7 @@ class LanguageLexicon:
             open_quantity=_any(data.get("open_quantity", [])),
             person_titles=tuple(data.get("person_titles", [])),
             followup=_any(data.get("followup", [])),
+            followup_max_words=int(data.get("followup_max_words", 0)),
             part_joiners=tuple(data.get("part_joiners", [])),
             negation=_any(data.get("negation", [])),
             hedge=_any(data.get("hedge", [])),
