@@ -66,11 +66,19 @@ def target_lang(quote: str, answer_lang: str) -> str | None:
 def quote_sentences(quote: str) -> list[str]:
     from assistant.index import sentences_of
 
-    return [s for s in sentences_of(quote, "ko" if _HANGUL.search(quote) else "en") if s.strip()]
+    lang = "ko" if _HANGUL.search(quote) else "en"
+    # A footnote's bare URL is not a sentence to translate (its MT-mangled words stay as is).
+    return [s for s in sentences_of(quote, lang) if s.strip() and not _URL_ONLY.match(s)]
+
+
+# Part of the cache key: a rendering checked by older rules is made (and checked) again.
+CHECKS_VERSION = 2
+_URL_ONLY = re.compile(r"^\s*(?:Footnote \d+:\s*)?https?://", re.IGNORECASE)
 
 
 def sentence_key(source: str, lang: str, model_id: str) -> str:
-    return hashlib.sha256(f"{lang}\x00{model_id}\x00{source.strip()}".encode()).hexdigest()
+    seed = f"{lang}\x00{model_id}\x00{CHECKS_VERSION}\x00{source.strip()}"
+    return hashlib.sha256(seed.encode()).hexdigest()
 
 
 def _entity_names(text: str) -> set[str]:
@@ -178,10 +186,12 @@ class Renderer:
         settings: Settings,
         generator: Callable[[str], object | None],
         store_path: Callable[[], Path | None],
+        similarity: Callable[[str, str], float] | None = None,
     ) -> None:
         self.settings = settings
         self._generator = generator
         self._store_path = store_path
+        self._similarity = similarity  # (source, rendering) -> cosine; None: not checked
         self._stores: dict[Path, RenderingStore] = {}
         self._lock = threading.Lock()
         self.llm_calls = 0
@@ -236,6 +246,11 @@ class Renderer:
         text = re.sub(r"\s+", " ", text).strip().strip("<>").strip()
         seconds = round(time.perf_counter() - t0, 3)
         problems = check_rendering(source, text, lang)
+        if not problems and self._similarity is not None:
+            sim = self._similarity(source, text)
+            if sim < self.settings.renderings.min_similarity:
+                problems.append(f"meaning: similarity {sim:.2f} to the source is below "
+                                f"{self.settings.renderings.min_similarity:.2f}")  # fmt: skip
         logger.info("rendering lang=%s seconds=%.2f problems=%d", lang, seconds, len(problems))
         return QuoteRendering(
             source=source, lang=lang, text=text, status="withheld" if problems else "ok",

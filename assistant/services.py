@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from assistant import paths
 from assistant.answer.service import AnswerService
 from assistant.components.embedding import Embedder, make_embedder
@@ -60,7 +62,11 @@ class Services:
                     return None
                 return layout.renderings_path(build_id)
 
-            self._renderer = Renderer(self.settings, self.answers.generator, store_path)
+            def similarity(source: str, text: str) -> float:
+                a, b = self.embedder.embed_inputs([source, text])
+                return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+            self._renderer = Renderer(self.settings, self.answers.generator, store_path, similarity)
         return self._renderer
 
     def index_service(self) -> IndexService:

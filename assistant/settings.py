@@ -365,6 +365,11 @@ class RenderingSettings(_Section):
     max_sentences: int = Field(
         12, description="Sentences rendered per answer (the cited quotes, in citation order)."
     )
+    min_similarity: float = Field(
+        0.85,
+        description="Cross-lingual embedding similarity a rendering must reach to its source "
+        "sentence to be shown (below: withheld as a possible change of meaning).",
+    )
 
 
 class LogSettings(_Section):

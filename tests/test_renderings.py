@@ -16,6 +16,7 @@ from assistant.renderings import (
     Renderer,
     build_messages,
     check_rendering,
+    quote_sentences,
     target_lang,
 )
 from assistant.settings import load_settings
@@ -175,3 +176,17 @@ def test_a_refusal_renders_the_nearest_passages_it_shows(tmp_path):
     shown = _renderer(tmp_path, gen).fill(refusal)
     assert [(r.status, r.text) for r in shown.related[0].renderings] == [("ok", FUNDING_EN)]
     assert shown.citations == []
+
+
+def test_a_rendering_far_in_meaning_from_its_source_is_withheld(tmp_path):
+    gen = FakeGenerator().queue(FUNDING_EN)
+    renderer = Renderer(_settings(), lambda mode: gen, lambda: tmp_path / "r.sqlite",
+                        similarity=lambda source, text: 0.5)  # fmt: skip
+    (r,) = renderer.render([FUNDING_KO], "en")
+    assert r.status == "withheld" and r.problems[0].startswith("meaning: similarity 0.50")
+
+
+def test_a_footnotes_bare_url_is_not_rendered():
+    url = "Footnote 12: https://www.whitehouse.gov/briefing-room/2022/10/24/readout 제조-usa-이사/"
+    assert quote_sentences(url) == []
+    assert quote_sentences(FUNDING_KO) == [FUNDING_KO]

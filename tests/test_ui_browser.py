@@ -254,6 +254,30 @@ def test_english_reader_sees_the_korean_quote_and_its_english_rendering(open_pag
         assert logged["refused"] and not logged["citations"]
 
 
+def test_the_chat_runs_under_its_content_security_policy(browser, server_url, use_real_home):
+    """The headers are on the page the browser gets, and Gradio works under them: the page
+    loads, answers, and the browser reports no blocked script, style or connection."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = ctx.new_page()
+        page.add_init_script(
+            "window.__csp = []; document.addEventListener('securitypolicyviolation',"
+            " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
+        )
+        console = []
+        page.on("console", lambda m: console.append(m.text))
+        response = page.goto(server_url)
+        headers = response.headers
+        assert "frame-ancestors 'self'" in headers["content-security-policy"]
+        assert headers["x-content-type-options"] == "nosniff"
+        i = ask(page, "Where is LIFT headquartered?")
+        expect(page.locator(f"#answer-{i}")).to_have_attribute("data-state", "final")
+        assert page.evaluate("window.__csp") == []
+        assert not [m for m in console if "Content Security Policy" in m]
+    finally:
+        ctx.close()
+
+
 def test_korean_answer(open_page):
     page = open_page(locale="ko-KR")
     expect(page.locator("#send")).to_have_text("질문하기")
