@@ -26,7 +26,9 @@ class Services:
     _retriever: Retriever | None = None
     _answers: AnswerService | None = None
     _renderer: Renderer | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Re-entrant: the retriever is built with the embedder. Every lazy part is built under it,
+    # so the warm-up thread and a first request never open the Chroma store twice at once.
+    _lock: threading.RLock = field(default_factory=threading.RLock)
 
     @property
     def embedder(self) -> Embedder:
@@ -37,21 +39,27 @@ class Services:
 
     @property
     def retriever(self) -> Retriever:
-        if self._retriever is None:
-            self._retriever = Retriever(self.settings, self.embedder)
-        return self._retriever
+        with self._lock:
+            if self._retriever is None:
+                self._retriever = Retriever(self.settings, self.embedder)
+            return self._retriever
 
     @property
     def answers(self) -> AnswerService:
-        if self._answers is None:
-            self._answers = AnswerService(
-                self.settings, self.retriever, self.embedder, paths.logs_db(self.settings)
-            )
-        return self._answers
+        with self._lock:
+            if self._answers is None:
+                self._answers = AnswerService(
+                    self.settings, self.retriever, self.embedder, paths.logs_db(self.settings)
+                )
+            return self._answers
 
     @property
     def renderer(self) -> Renderer:
         """Renderings of cited sentences in the reader's language, cached with the build."""
+        with self._lock:
+            return self._renderer or self._make_renderer()
+
+    def _make_renderer(self) -> Renderer:
         if self._renderer is None:
             layout = IndexLayout(self.settings)
 
