@@ -57,25 +57,25 @@ class Services:
     def renderer(self) -> Renderer:
         """Renderings of cited sentences in the reader's language, cached with the build."""
         with self._lock:
-            return self._renderer or self._make_renderer()
+            if self._renderer is None:
+                self._renderer = self._make_renderer()
+            return self._renderer
 
     def _make_renderer(self) -> Renderer:
-        if self._renderer is None:
-            layout = IndexLayout(self.settings)
+        layout = IndexLayout(self.settings)
 
-            def store_path():  # noqa: ANN202
-                try:
-                    build_id = self.retriever.snapshot.manifest.build_id
-                except Exception:  # no index yet
-                    return None
-                return layout.renderings_path(build_id)
+        def store_path():  # noqa: ANN202
+            try:
+                build_id = self.retriever.snapshot.manifest.build_id
+            except Exception:  # no index yet
+                return None
+            return layout.renderings_path(build_id)
 
-            def similarity(source: str, text: str) -> float:
-                a, b = self.embedder.embed_inputs([source, text])
-                return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+        def similarity(source: str, text: str) -> float:
+            a, b = self.embedder.embed_inputs([source, text])
+            return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
-            self._renderer = Renderer(self.settings, self.answers.generator, store_path, similarity)
-        return self._renderer
+        return Renderer(self.settings, self.answers.generator, store_path, similarity)
 
     def index_service(self) -> IndexService:
         return IndexService(self.settings, self.embedder)

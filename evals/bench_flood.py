@@ -14,22 +14,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
 import httpx
 
+from evals.bench import free_port, stop_process, wait_for_http
+
 QUESTION = "What does the plan say about supply chain resilience?"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def ask(url: str, question: str, history: list) -> tuple[float, str]:
@@ -67,28 +63,20 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     env = dict(os.environ, ASSISTANT__LLM__MODE=args.mode, ASSISTANT__LOG__ENABLED="false")
     env.pop("ASSISTANT_REVIEW_USERS", None)
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - read at the end; a pipe would fill and block
     proc = subprocess.Popen(
         [sys.executable, "-m", "assistant", "serve", "--no-prepare", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 300
-        while True:
-            if proc.poll() is not None:
-                print(json.dumps({"error": proc.stderr.read().decode(errors="replace")[-2000:]}))
-                return 1
-            try:
-                if httpx.get(url + "/", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                print(json.dumps({"error": "server did not come up"}))
-                return 1
-            time.sleep(0.5)  # polling a starting server, not synchronising a test
+        try:
+            wait_for_http(url + "/", proc, timeout=300)
+        except RuntimeError as exc:
+            print(json.dumps({"error": str(exc)}))
+            return 1
         ask(url, args.question, [])  # warm: first answer loads the models
         unloaded = [ask(url, args.question, [])[0] for _ in range(args.repeats)]
 
@@ -126,13 +114,11 @@ def main(argv: list[str] | None = None) -> int:
             "flood_p50_s": round(statistics.median(x for x, _ in flood_results), 3),
         }
     finally:
-        proc.terminate()
-        try:
-            _, err = proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            _, err = proc.communicate()
-    result["traceback_in_server_log"] = b"Traceback" in (err or b"")
+        stop_process(proc, timeout=30)
+        log.seek(0)
+        err = log.read()
+        log.close()
+    result["traceback_in_server_log"] = b"Traceback" in err
     print(json.dumps(result, indent=1))
     return 0
 
