@@ -20,7 +20,6 @@ import json
 import logging
 import re
 import shutil
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,7 +29,7 @@ from typing import Any
 import numpy as np
 from llama_index.core.schema import MetadataMode, NodeRelationship, RelatedNodeInfo, TextNode
 
-from assistant import paths
+from assistant import paths, sqlitedb
 from assistant.components.embedding import Embedder
 from assistant.components.vector_store import http_client, persistent_client
 from assistant.errors import EmbeddingModelMismatch, IndexNotBuiltError
@@ -265,8 +264,7 @@ class VectorCache:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path)
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db = sqlitedb.connect(path, timeout_s=30.0)
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, dim INTEGER, "
             "vec BLOB, PRIMARY KEY (model, key))"

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from assistant import sqlitedb
 from assistant.migrations import migrate, transaction
 from assistant.types import Answer, Citation, Turn
 
@@ -43,11 +44,9 @@ def open_db(path: Path | str) -> sqlite3.Connection:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # isolation_level=None: no implicit transactions; writes use explicit BEGIN IMMEDIATE.
-    db = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=False)
+    db = sqlitedb.connect(path, timeout_s=5.0, isolation_level=None, check_same_thread=False)
     try:
         db.row_factory = sqlite3.Row
-        db.execute("PRAGMA busy_timeout=5000")
-        db.execute("PRAGMA journal_mode=WAL")
         # FULL: a committed verdict survives power loss too, not only a killed process.
         # Writes are a few per answer, so the extra fsync costs nothing noticeable.
         db.execute("PRAGMA synchronous=FULL")
