@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from assistant.knowledge.lexicon import lexicon
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\ud800-\udfff]")
-_SENTENCE = re.compile(r"[^.!?。\n]+[.!?。]*")
+# A sentence ends at . ! ? or 。 — not at the point of a decimal ("Objective 2.3", "$1.5 billion").
+_SENTENCE = re.compile(r"(?:[^.!?。\n]|(?<=\d)\.(?=\d))+[.!?。]*")
 
 
 @dataclass
@@ -35,6 +36,8 @@ def remove_instructions(text: str) -> tuple[str, bool]:
             removed = True
             continue
         kept.append(part)
+    if not removed:
+        return text, False
     return re.sub(r"\s+", " ", " ".join(p.strip() for p in kept)).strip(), removed
 
 
