@@ -56,9 +56,16 @@ def _matches(case: dict) -> bool:
         return q.action == kind and sorted(names) == sorted(expect["items"])
     if kind == "objectives":
         return q.table == "objectives" and sorted(map(str, names)) == sorted(expect["items"])
+    if kind == "objective":  # one objective, described by the words of its title
+        return q.table == "objectives" and names == [expect["objective"]]
+    if kind == "goal_most":
+        return q.table == "goals" and q.action == "most" and names == [expect["goal"]]
     if kind == "goal_of":
         return (
-            q.action == "goal_of" and res.parent is not None and res.parent.number == expect["goal"]
+            q.action == "goal_of"
+            and res.parent is not None
+            and res.parent.number == expect["goal"]
+            and names == [expect.get("objective", names[0] if names else None)]
         )
     if kind == "agencies":
         return q.table == "agencies" and sorted(names) == sorted(
@@ -246,3 +253,44 @@ def test_a_question_about_one_named_agency_is_not_the_agency_list():
         ).query
         is None
     )
+
+
+LLM_OWN_QUERY = (
+    '{"route": "records", "table": "objectives", "action": "list", "field": "none", '
+    '"agency": "none", "state": "none", "year": "none", "year_op": "none", '
+    '"institute": "none", "goal": "none"}'
+)
+
+
+def test_an_unsure_parse_runs_the_rules_query_when_the_llm_chooses_records(plan_services):
+    # "Remind" is a word the rules cannot place; the LLM says the records answer it but its own
+    # query drops the objective's number. The rules' query (Objective 2.3 -> its goal) runs.
+    question = "Remind me which goal Objective 2.3 belongs to."
+    assert parse_record_query(build_frame(question)).confidence == "unsure"
+    gen = plan_services.answers.generator("fake")
+    gen.queue(LLM_OWN_QUERY)
+    ans = plan_services.answers.answer(question, mode="fake")
+    assert Code.QUERY_LLM in ans.codes() and Code.ROUTE_RECORDS in ans.codes()
+    assert "Objective 2.3" in ans.answer and "Goal 2" in ans.answer
+    assert "Objective 2.1" not in ans.answer  # not the LLM's list of every objective
+    assert ans.support.llm_calls == 1
+
+
+def test_an_unsure_parse_goes_to_prose_when_the_llm_chooses_prose(plan_services):
+    question = "Remind me which goal Objective 2.3 belongs to."
+    gen = plan_services.answers.generator("fake")
+    gen.queue(LLM_OWN_QUERY.replace('"records"', '"prose"', 1), "NOT_FOUND")
+    ans = plan_services.answers.answer(question, mode="fake")
+    assert Code.QUERY_LLM_REJECTED in ans.codes() and Code.ROUTE_PROSE in ans.codes()
+    assert Code.ROUTE_RECORDS not in ans.codes()
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_goal_with_the_most_objectives_is_quoted_with_them(lang):
+    res = execute(RecordQuery(table="goals", action="most"))
+    assert [g.number for g in res.items] == [1] and res.count == 4
+    sentences = render_result(res, lang)
+    text = "\n".join(s.text for s in sentences)
+    assert ("Goal 1:" if lang == "en" else "목표 1:") in text
+    assert text.count("\n- ") == 4  # its four objectives, one line each
+    assert all(s.cites == ["goal:1"] for s in sentences)

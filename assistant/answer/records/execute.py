@@ -74,6 +74,10 @@ def execute(q: RecordQuery) -> RecordResult:
         rows = [a for a in recs.agencies if q.role is None or a.role == q.role]
         return RecordResult(q, rows, count=len(rows) if q.action == "count" else None)
     if q.table == "goals":
+        if q.action == "most":  # the goal(s) with the most objectives
+            best = max(len(g.objectives) for g in recs.goals)
+            rows = [g for g in recs.goals if len(g.objectives) == best]
+            return RecordResult(q, rows, count=best)
         rows = [g for g in recs.goals if q.goal is None or g.number == q.goal]
         return RecordResult(q, rows, count=len(rows) if q.action == "count" else None)
     # objectives

@@ -1,11 +1,15 @@
 """When the rules are unsure: the local LLM fills the record query as JSON under a grammar that
-enumerates every allowed field and value (never free text); the result is validated before use.
+enumerates every allowed field and value (never free text). The route step uses its choice
+(records or prose); the query that runs is the rules' own (the LLM drops numbers and names the
+rules found: "Objective 4.2" became every objective), the LLM's query is kept for the trace.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
+from typing import Literal
 
 from assistant.answer.frame import QuestionFrame
 from assistant.answer.records.query import FIELDS, SPONSORS, RecordParse, RecordQuery, YearFilter
@@ -109,9 +113,18 @@ def to_query(data: dict) -> RecordQuery | None:
     return None
 
 
+@dataclass
+class LLMChoice:
+    """What the LLM chose for an unsure parse: ``records`` (the tables answer it), ``prose``,
+    or ``invalid`` (no JSON); ``query`` is its own filled query, kept for the trace."""
+
+    route: Literal["records", "prose", "invalid"]
+    query: RecordQuery | None = None
+
+
 def llm_record_query(
     gen: Generator, frame: QuestionFrame, parse: RecordParse, settings: Settings
-) -> RecordQuery | None:
+) -> LLMChoice:
     messages = [
         {"role": "system", "content": SYSTEM},
         {"role": "user", "content": EXAMPLE_Q},
@@ -123,5 +136,7 @@ def llm_record_query(
     try:
         data = json.loads(raw[raw.find("{") : raw.rfind("}") + 1])
     except ValueError:
-        return None
-    return to_query(data) if isinstance(data, dict) else None
+        return LLMChoice("invalid")
+    if not isinstance(data, dict) or data.get("route") not in ("records", "prose"):
+        return LLMChoice("invalid")
+    return LLMChoice(data["route"], to_query(data))

@@ -10,6 +10,7 @@ points at the records. An unsure parse may be handed to the LLM (:mod:`.llm_pars
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -178,6 +179,58 @@ def _focus_matches(text: str) -> tuple[list[str], list[str]]:
     return sorted(a for a, n in hits.items() if n == top), sorted(set(used))
 
 
+def _title_words(text: str) -> set[str]:
+    """Words a goal or objective title is recognised by: English words of 4+ letters and Korean
+    tokens of 2+ syllables, glossary artifacts fixed."""
+    latin = set(re.findall(r"[a-z]{4,}", text.lower()))
+    return latin | {t for t in tokenize(glossary().fix_artifacts(text)) if len(t) >= 2}
+
+
+@lru_cache(maxsize=1)
+def title_index() -> dict[str, frozenset[str]]:
+    """Title word -> the goals ("goal:1") and objectives ("objective:3.2") whose title uses it,
+    for words of at most two titles (a word of many titles says nothing about which is meant)."""
+    index: dict[str, set[str]] = {}
+    for g in records().goals:
+        for rec in (g, *g.objectives):
+            for w in _title_words(f"{rec.title_en} {rec.title_ko_mt}") - _GENERIC:
+                index.setdefault(w, set()).add(rec.id)
+    return {w: frozenset(s) for w, s in index.items() if len(s) <= 2}
+
+
+def _same_word(a: str, b: str) -> bool:
+    """One word, inflected ("accelerating" / "accelerate"): equal, or sharing a 6-letter stem."""
+    if a == b:
+        return True
+    n = len(os.path.commonprefix([a, b]))
+    return n >= 6 or (n >= 5 and n == min(len(a), len(b)))
+
+
+def _title_matches(text: str, within: set[str] | None = None) -> tuple[list[str], list[str]]:
+    """Goals/objectives a question describes by the words of their title ("the objective on
+    registered apprenticeships"), best first, and the words that matched. ``within``: a goal or
+    objective the question names by number; every word of its own title explains itself."""
+    if within:
+        recs = records()
+        index: dict[str, frozenset[str]] = {}
+        for rid in within:
+            rec = recs.by_id(rid)
+            for w in _title_words(f"{rec.title_en} {rec.title_ko_mt}"):
+                index[w] = index.get(w, frozenset()) | {rid}
+    else:
+        index = title_index()
+    hits: dict[str, set[str]] = {}
+    words = _title_words(text) - vocab().neutral
+    for w in words if within else words - _GENERIC:
+        for k, ids in index.items():
+            if _same_word(w, k):
+                for rid in ids:
+                    if within is None or rid in within:
+                        hits.setdefault(rid, set()).add(w)
+    ranked = sorted(hits, key=lambda r: (-len(hits[r]), r))
+    return ranked, sorted({w for ws in hits.values() for w in ws})
+
+
 # ----------------------------------------------------------------------------- parse
 
 
@@ -264,6 +317,8 @@ def parse_record_query(frame: QuestionFrame, text: str | None = None) -> RecordP
     years = [int(q.value) for q in find_quantities(text) if q.unit == "year" and q.upper is None]
     goal_m = re.search(r"(?:\bgoal|목표)\s*(\d)(?!\.?\d)", text, re.I)
     obj_m = re.search(r"(?<![\d.])([1-4]\.[1-4])(?![\d])", text)
+    goal_no = int(goal_m.group(1)) if goal_m else None
+    obj_no = obj_m.group(1) if obj_m else None
     tables = [t for t, p in v.tables.items() if p.search(text)]
     fields = [f for f, p in v.fields.items() if p.search(text)]
     actions = [a for a, p in v.actions.items() if p.search(text)]
@@ -286,18 +341,49 @@ def parse_record_query(frame: QuestionFrame, text: str | None = None) -> RecordP
         + [f"action:{a}" for a in actions]
     )
 
+    # A goal or objective named by number may be followed by its own title ("Goal 3
+    # (accelerating ... workforce development)"); one described by its title words alone is
+    # that record when exactly one title matches best with two or more words.
+    named_titles = set()
+    if goal_no and recs.by_id(f"goal:{goal_no}") is not None:
+        named_titles.add(f"goal:{goal_no}")
+    if obj_no and recs.by_id(f"objective:{obj_no}") is not None:
+        named_titles.add(f"objective:{obj_no}")
+    _, title_words = _title_matches(text, named_titles) if named_titles else ([], [])
+    described_title = None
+    if not named_titles and ("goals" in tables or "objectives" in tables):
+        ranked, words = _title_matches(text)
+        if ranked:
+            top = _title_matches(text, {ranked[0]})[1]
+            second = _title_matches(text, {ranked[1]})[1] if len(ranked) > 1 else []
+            if len(top) >= 2 and len(top) > len(second):
+                described_title, title_words = ranked[0], top
     leftover = [
         w for w in _content_words(_explained_spans(text, frame)) if w and w.lower() not in v.neutral
     ]
-    leftover = [w for w in leftover if w not in focus_words and not w.isdigit()]
+    explained_titles = {w.lower() for w in title_words}
+    leftover = [
+        w
+        for w in leftover
+        if w not in focus_words
+        and not w.isdigit()
+        and not (w.lower() in explained_titles or set(_title_words(w)) & explained_titles)
+    ]
     confidence: Literal["sure", "unsure"] = "unsure" if leftover else "sure"
 
     def done(q: RecordQuery) -> RecordParse:
         return RecordParse(q, confidence, leftover, signals)
 
     # -- goals and objectives
-    if obj_m and ("goals" in tables or "objectives" in tables or goal_m is None):
-        number = obj_m.group(1)
+    if described_title and described_title.startswith("objective:"):
+        obj_no = described_title.split(":", 1)[1]
+    elif described_title:
+        goal_no = int(described_title.split(":", 1)[1])
+    if "most" in actions and "goals" in tables and "objectives" in tables and not obj_no:
+        # "Which goal has the most objectives?": the goal with the longest list under it
+        return done(RecordQuery(table="goals", action="most"))
+    if obj_no and ("goals" in tables or "objectives" in tables or goal_no is None):
+        number = obj_no
         if recs.by_id(f"objective:{number}") is not None:
             asks_goal = (
                 bool(re.search(r"\bgoal\b|어느 목표|어떤 목표|속한|속하", text, re.I))
@@ -310,8 +396,8 @@ def parse_record_query(frame: QuestionFrame, text: str | None = None) -> RecordP
                     objective=number,
                 )
             )
-    if goal_m and ("goals" in tables or "objectives" in tables):
-        n = int(goal_m.group(1))
+    if goal_no and ("goals" in tables or "objectives" in tables):
+        n = goal_no
         if recs.by_id(f"goal:{n}") is None:
             return RecordParse(None, "none", leftover, signals)
         wants_objectives = "objectives" in tables or re.search(

@@ -233,12 +233,25 @@ def render_result(res: RecordResult, lang: str) -> list[RenderedSentence]:
                 else f"{_quote_goal(g, 'ko')}의 기대 결과는 “{g.outcome_ko_mt.rstrip('.')}”입니다"
             )
             return [RenderedSentence(text, [g.id])]
-        if q.action == "lookup" and len(goals) == 1:
-            g = goals[0]
+        if q.action == "most" and len(goals) > 1:
             lead = (
-                f"{_quote_goal(g, 'en')} has {len(g.objectives)} objectives:"
+                f"{len(goals)} goals share the largest number of objectives ({res.count} each):"
                 if lang == "en"
-                else f"{_quote_goal(g, 'ko')}에는 세부 목표가 {len(g.objectives)}개 있습니다:"
+                else f"세부 목표가 가장 많은 목표는 {len(goals)}개로, 각각 {res.count}개입니다:"
+            )
+            lines = [f"- {_quote_goal(g, lang)}" for g in goals]
+            return [RenderedSentence(f"{lead}\n{lines[0]}", [goals[0].id])] + [
+                RenderedSentence(x, [g.id]) for x, g in zip(lines[1:], goals[1:], strict=True)
+            ]
+        if q.action in ("lookup", "most") and len(goals) == 1:
+            g = goals[0]
+            most = q.action == "most"
+            lead = (
+                f"{_quote_goal(g, 'en')} has {len(g.objectives)} objectives"
+                + (", the most of the 4 goals:" if most else ":")
+                if lang == "en"
+                else f"{_quote_goal(g, 'ko')}에는 세부 목표가 {len(g.objectives)}개 있습니다"
+                + ("(4개 목표 중 가장 많음):" if most else ":")
             )
             lines = [f"- {_quote_objective(o, lang)}" for o in g.objectives]
             return [RenderedSentence(f"{lead}\n{lines[0]}", [g.id])] + [

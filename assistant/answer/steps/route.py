@@ -2,7 +2,8 @@
 count, a superlative), for prose, or for both (a two-part question with one part of each)?
 
 The rules parse a record query; when they are unsure (words they cannot place) the LLM fills
-the query under a grammar of the allowed fields and values (``query_llm``), else prose.
+the query under a grammar of the allowed fields and values (``query_llm``) and its choice of
+records or prose decides; the rules' query is the one that runs.
 """
 
 from __future__ import annotations
@@ -59,17 +60,26 @@ def run(state: AnswerState, deps: Deps) -> None:
         gen = deps.generator(state.mode)
         if gen is not None and state.llm_calls < deps.settings.answer.max_llm_calls - 1:
             state.llm_calls += 1
-            query = llm_record_query(gen, frame, parse, deps.settings)
-            if query is not None:
-                state.record_queries = [query]
+            choice = llm_record_query(gen, frame, parse, deps.settings)
+            if choice.route == "records" and parse.query is not None:
+                # The LLM chooses; the rules' query (every number and name they found) runs.
+                state.record_queries = [parse.query]
                 state.route = "records"
-                state.note(Step.ROUTE, Code.QUERY_LLM, query.model_dump_json(exclude_defaults=True))
+                llm_own = (
+                    choice.query.model_dump_json(exclude_defaults=True) if choice.query else "-"
+                )
+                state.note(
+                    Step.ROUTE,
+                    Code.QUERY_LLM,
+                    f"records: {parse.query.model_dump_json(exclude_defaults=True)} "
+                    f"(the LLM's own query: {llm_own})",
+                )
                 state.note(Step.ROUTE, Code.ROUTE_RECORDS)
                 return
             state.note(
                 Step.ROUTE,
                 Code.QUERY_LLM_REJECTED,
-                f"unplaced words: {' '.join(parse.unexplained[:6])}",
+                f"LLM chose {choice.route}; unplaced words: {' '.join(parse.unexplained[:6])}",
             )
     state.note(Step.ROUTE, Code.ROUTE_PROSE, f"records parse: {parse.confidence}")
 
