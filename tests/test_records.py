@@ -58,6 +58,8 @@ def _matches(case: dict) -> bool:
         return q.table == "objectives" and sorted(map(str, names)) == sorted(expect["items"])
     if kind == "objective":  # one objective, described by the words of its title
         return q.table == "objectives" and names == [expect["objective"]]
+    if kind == "goal":  # one goal, named by number or by its place in Table 2
+        return q.table == "goals" and q.action == "lookup" and names == [expect["goal"]]
     if kind == "goal_most":
         return q.table == "goals" and q.action == "most" and names == [expect["goal"]]
     if kind == "goal_of":
@@ -294,3 +296,21 @@ def test_the_goal_with_the_most_objectives_is_quoted_with_them(lang):
     assert ("Goal 1:" if lang == "en" else "목표 1:") in text
     assert text.count("\n- ") == 4  # its four objectives, one line each
     assert all(s.cites == ["goal:1"] for s in sentences)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_an_excluded_sponsor_and_a_year_range_are_said_in_the_lead(lang):
+    q = RecordQuery(
+        table="institutes",
+        action="list",
+        not_agency="DoD",
+        year=YearFilter(op="between", year=2015, year_to=2017, inclusive=True),
+    )
+    res = execute(q)
+    assert _names(res) == ["PowerAmerica", "IACMI", "CESMII", "NIIMBL", "RAPID", "REMADE"]
+    lead = render_result(res, lang)[0].text.split("\n")[0]
+    if lang == "en":
+        assert "other than the Department of Defense (DoD)" in lead and "2015 to 2017" in lead
+    else:
+        assert "국방부(DoD) 외의 기관이 후원하는" in lead and "2015년부터 2017년까지" in lead
+    assert "6" in lead

@@ -23,7 +23,11 @@ class RecordResult:
 def _matches(r: InstituteRecord, q: RecordQuery) -> bool:
     if q.agency and r.agency != q.agency:
         return False
+    if q.not_agency and r.agency == q.not_agency:
+        return False
     if q.states and not any(loc.state in q.states for loc in r.locations):
+        return False
+    if q.not_states and any(loc.state in q.not_states for loc in r.locations):
         return False
     if q.cities and not any(loc.city in q.cities for loc in r.locations):
         return False
@@ -36,6 +40,10 @@ def _matches(r: InstituteRecord, q: RecordQuery) -> bool:
         if y.op == "before" and not (r.year < y.year or (y.inclusive and r.year == y.year)):
             return False
         if y.op == "after" and not (r.year > y.year or (y.inclusive and r.year == y.year)):
+            return False
+        if y.op == "between" and not (y.year <= r.year <= (y.year_to or y.year)):
+            return False
+        if y.op == "in" and r.year not in y.years:
             return False
     return True
 
@@ -87,9 +95,12 @@ def execute(q: RecordQuery) -> RecordResult:
         return RecordResult(q, [obj], parent=goal)
     goals = [g for g in recs.goals if q.goal is None or g.number == q.goal]
     rows = [o for g in goals for o in g.objectives]
+    if q.objectives:  # described by their title words
+        rows = [o for o in rows if o.number in q.objectives]
+        goals = [g for g in goals if any(o in rows for o in g.objectives)]
     return RecordResult(
         q,
         rows,
         count=len(rows) if q.action == "count" else None,
-        parent=goals[0] if len(goals) == 1 else None,
+        parent=goals[0] if len(goals) == 1 and not q.objectives else None,
     )

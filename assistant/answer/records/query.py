@@ -33,9 +33,11 @@ SPONSORS = ("DoD", "DOE", "DOC")
 
 
 class YearFilter(BaseModel):
-    op: Literal["eq", "before", "after"]
+    op: Literal["eq", "before", "after", "between", "in"]
     year: int
     inclusive: bool = False
+    year_to: int | None = Field(None, description="Last year of a 'between' range (inclusive).")
+    years: list[int] = Field(default_factory=list, description="The years of an 'in' set.")
 
 
 class RecordQuery(BaseModel):
@@ -48,11 +50,18 @@ class RecordQuery(BaseModel):
         default_factory=list, description="Named (or described) institutes."
     )
     agency: str | None = None
+    not_agency: str | None = Field(None, description="Institutes of every sponsor but this one.")
     states: list[str] = Field(default_factory=list)
+    not_states: list[str] = Field(
+        default_factory=list, description="States the institutes are not headquartered in."
+    )
     cities: list[str] = Field(default_factory=list)
     year: YearFilter | None = None
     goal: int | None = None
     objective: str | None = None
+    objectives: list[str] = Field(
+        default_factory=list, description="Objectives described by their title words (a tie)."
+    )
     role: Literal["sponsoring", "participating"] | None = None
     by_focus: bool = Field(
         False, description="The institutes were found by their technology words."
@@ -82,6 +91,8 @@ class _Vocab:
     before: re.Pattern[str]
     after: re.Pattern[str]
     inclusive: re.Pattern[str]
+    between: re.Pattern[str]
+    ordinals: dict[int, re.Pattern[str]]
     roles: dict[str, re.Pattern[str]]
     count_targets: dict[str, re.Pattern[str]]
     excluding: re.Pattern[str]
@@ -103,6 +114,8 @@ def vocab() -> _Vocab:
     actions = {k: _rx(v) for k, v in data["actions"].items()}
     roles = {k: _rx(v) for k, v in data["roles"].items()}
     before, after, inclusive = _rx(data["before"]), _rx(data["after"]), _rx(data["inclusive"])
+    between = _rx(data.get("between", {}))
+    ordinals = {int(k): _rx(v) for k, v in data.get("ordinals", {}).items()}
     neutral = frozenset(
         w.lower() for lang in ("en", "ko") for w in str(data["neutral"][lang]).split()
     )
@@ -119,6 +132,8 @@ def vocab() -> _Vocab:
         after,
         excluding,
         all_roles,
+        between,
+        *ordinals.values(),
     ]
     return _Vocab(
         tables,
@@ -127,6 +142,8 @@ def vocab() -> _Vocab:
         before,
         after,
         inclusive,
+        between,
+        ordinals,
         roles,
         targets,
         excluding,
@@ -231,6 +248,89 @@ def _title_matches(text: str, within: set[str] | None = None) -> tuple[list[str]
     return ranked, sorted({w for ws in hits.values() for w in ws})
 
 
+def _gap(m: re.Match[str], start: int, end: int) -> int:
+    """Characters between a match and the span ``start:end`` (0 when they touch)."""
+    return max(m.start() - end, start - m.end(), 0)
+
+
+def _year_filter(text: str) -> YearFilter | None:
+    """The year condition of a question: a range ("between 2016 and 2020", "2016–2020",
+    "2016년부터 2020년까지"), or one year with the comparison word nearest to it ("2016년부터
+    현재까지" is from 2016 on, though "까지" is a before-word too)."""
+    v = vocab()
+    qs = [q for q in find_quantities(text) if q.unit == "year"]
+    if not qs:
+        return None
+    if qs[0].upper is not None:
+        return YearFilter(
+            op="between", year=int(qs[0].value), year_to=int(qs[0].upper), inclusive=True
+        )
+
+    def near(pattern: re.Pattern[str], q: object, within: int = 6) -> bool:
+        return any(_gap(m, q.start, q.end) <= within for m in pattern.finditer(text))
+
+    if len(qs) >= 2 and (
+        v.between.search(text) or (near(v.after, qs[0]) and near(v.before, qs[1]))
+    ):
+        lo, hi = sorted((int(qs[0].value), int(qs[1].value)))
+        return YearFilter(op="between", year=lo, year_to=hi, inclusive=True)
+    y = qs[0]
+    if len(qs) >= 2 and not (v.before.search(text) or v.after.search(text)):
+        # "in 2014 or 2015", "2016년이랑 2017년": any of the years named
+        years = sorted({int(q.value) for q in qs})
+        return YearFilter(op="in", year=years[0], years=years)
+    nearest: tuple[int, str] | None = None
+    for op, pattern in (("before", v.before), ("after", v.after)):
+        for m in pattern.finditer(text):
+            gap = _gap(m, y.start, y.end)
+            if nearest is None or gap < nearest[0]:
+                nearest = (gap, op)
+    op = nearest[1] if nearest else "eq"
+    return YearFilter(
+        op=op, year=int(y.value), inclusive=bool(v.inclusive.search(text)) and op != "eq"
+    )
+
+
+def _excluded(text: str, spans: list[tuple[int, int]]) -> bool:
+    """ "other than the Department of Defense", "뉴욕주가 아닌": a name left out, not asked for."""
+    v = vocab()
+    return any(
+        v.excluding.search(text[max(0, s - 24) : s] + " " + text[e : e + 8]) for s, e in spans
+    )
+
+
+def _excluded_agency(text: str, agency: str) -> bool:
+    return _excluded(text, [(s, e) for key, s, e in glossary().entity_spans(text) if key == agency])
+
+
+def _excluded_states(text: str, states: list[str]) -> list[str]:
+    out = []
+    for place in glossary().place_matches(text, fuzzy=False):
+        if place.en in states:
+            spans = [
+                m.span()
+                for form in (place.en, *place.ko)
+                for m in re.finditer(re.escape(form), text, re.IGNORECASE)
+            ]
+            if _excluded(text, spans):
+                out.append(place.en)
+    return out
+
+
+def _ordinal_goal(text: str) -> int | None:
+    """ "the first goal", "첫 번째 전략 목표": a goal named by its place in Table 2."""
+    v = vocab()
+    for n, pattern in v.ordinals.items():
+        for m in pattern.finditer(text):
+            if v.tables["goals"].match(text[m.end() :].lstrip()) or re.match(
+                r"\s*(?:strategic|program|전략|프로그램)?\s*(?:goals?\b|목표)",
+                text[m.end() :],
+                re.I,
+            ):
+                return n
+    return None
+
+
 # ----------------------------------------------------------------------------- parse
 
 
@@ -318,6 +418,8 @@ def parse_record_query(frame: QuestionFrame, text: str | None = None) -> RecordP
     goal_m = re.search(r"(?:\bgoal|목표)\s*(\d)(?!\.?\d)", text, re.I)
     obj_m = re.search(r"(?<![\d.])([1-4]\.[1-4])(?![\d])", text)
     goal_no = int(goal_m.group(1)) if goal_m else None
+    if goal_no is None and not obj_m:
+        goal_no = _ordinal_goal(text)
     obj_no = obj_m.group(1) if obj_m else None
     tables = [t for t, p in v.tables.items() if p.search(text)]
     fields = [f for f, p in v.fields.items() if p.search(text)]
@@ -350,14 +452,18 @@ def parse_record_query(frame: QuestionFrame, text: str | None = None) -> RecordP
     if obj_no and recs.by_id(f"objective:{obj_no}") is not None:
         named_titles.add(f"objective:{obj_no}")
     _, title_words = _title_matches(text, named_titles) if named_titles else ([], [])
-    described_title = None
-    if not named_titles and ("goals" in tables or "objectives" in tables):
+    described_title, described_objectives = None, []
+    if not named_titles and not goal_no and ("goals" in tables or "objectives" in tables):
         ranked, words = _title_matches(text)
         if ranked:
             top = _title_matches(text, {ranked[0]})[1]
-            second = _title_matches(text, {ranked[1]})[1] if len(ranked) > 1 else []
-            if len(top) >= 2 and len(top) > len(second):
+            tied = [r for r in ranked if len(_title_matches(text, {r})[1]) == len(top)]
+            if len(top) >= 2 and len(tied) == 1:
                 described_title, title_words = ranked[0], top
+            elif len(top) >= 2 and all(r.startswith("objective:") for r in tied):
+                # "objectives that involve sharing best practices": every best match
+                described_objectives = sorted(r.split(":", 1)[1] for r in tied)
+                title_words = sorted({w for r in tied for w in _title_matches(text, {r})[1]})
     leftover = [
         w for w in _content_words(_explained_spans(text, frame)) if w and w.lower() not in v.neutral
     ]
@@ -367,6 +473,7 @@ def parse_record_query(frame: QuestionFrame, text: str | None = None) -> RecordP
         for w in leftover
         if w not in focus_words
         and not w.isdigit()
+        and not (w.isascii() and len(w) < 2)  # the "s" of "Defense Department's"
         and not (w.lower() in explained_titles or set(_title_words(w)) & explained_titles)
     ]
     confidence: Literal["sure", "unsure"] = "unsure" if leftover else "sure"
@@ -379,6 +486,8 @@ def parse_record_query(frame: QuestionFrame, text: str | None = None) -> RecordP
         obj_no = described_title.split(":", 1)[1]
     elif described_title:
         goal_no = int(described_title.split(":", 1)[1])
+    if described_objectives:
+        return done(RecordQuery(table="objectives", action="list", objectives=described_objectives))
     if "most" in actions and "goals" in tables and "objectives" in tables and not obj_no:
         # "Which goal has the most objectives?": the goal with the longest list under it
         return done(RecordQuery(table="goals", action="most"))
@@ -461,17 +570,21 @@ def parse_record_query(frame: QuestionFrame, text: str | None = None) -> RecordP
 
     # -- institutes (Table 1)
     sponsor = next((a for a in agencies if a in SPONSORS), None)
-    year = None
-    if years:
-        y = years[0]
-        op = "before" if v.before.search(text) else "after" if v.after.search(text) else "eq"
-        year = YearFilter(op=op, year=y, inclusive=bool(v.inclusive.search(text)) and op != "eq")
-    has_filter = bool(sponsor or states or cities or year)
+    not_sponsor = sponsor if sponsor and _excluded_agency(text, sponsor) else None
+    if not_sponsor:
+        sponsor = None
+    # A written range ("2016–2020") is a condition on the founding date only when the question
+    # asks about founding ("DOC's 2022-2026 strategic plan" is a plan's period).
+    ranged = any(q.unit == "year" and q.upper is not None for q in find_quantities(text))
+    year = _year_filter(text) if years or (ranged and "established" in fields) else None
+    not_states = _excluded_states(text, states)
+    states = [x for x in states if x not in not_states]
+    has_filter = bool(sponsor or not_sponsor or states or not_states or cities or year)
     named = institutes or described
     instituteish = bool(named or "institutes" in tables or (has_filter and (fields or actions)))
     if not instituteish:
         return RecordParse(None, "none", leftover, signals)
-    if agencies and not sponsor:  # a participating agency sponsors no institute
+    if agencies and not (sponsor or not_sponsor):  # a participating agency sponsors no institute
         return RecordParse(None, "none", leftover, signals)
     field_list = [f for f in FIELDS if f in fields]
     if (
@@ -516,10 +629,13 @@ def parse_record_query(frame: QuestionFrame, text: str | None = None) -> RecordP
     base = dict(
         table="institutes",
         agency=sponsor,
+        not_agency=not_sponsor,
+        not_states=not_states,
         states=states,
         cities=cities,
         year=year,
-        institutes=[] if not described else described,
+        # "Which is older, LIFT or MxD?": a superlative over the institutes named
+        institutes=described or (institutes if {"first", "last"} & set(actions) else []),
         by_focus=bool(described),
     )
     if "most" in actions and re.search(r"agenc|department|sponsor|기관|부처|후원", text, re.I):

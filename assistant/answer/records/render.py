@@ -32,38 +32,53 @@ def _focus_ko(r: InstituteRecord) -> str:
     return glossary().fix_artifacts(r.focus_ko_mt)
 
 
+def _place_ko(name: str, is_state: bool) -> str:
+    place = next(
+        (p for p in glossary().places if p.en == name and (p.kind == "state") == is_state), None
+    )
+    return place.ko[0] if place and place.ko else name
+
+
 def _filter_phrase(q: RecordQuery, lang: str) -> str:
     parts: list[str] = []
     if lang == "en":
         if q.agency:
             parts.append(f"sponsored by {_agency_en(q.agency)}")
+        if q.not_agency:
+            parts.append(f"sponsored by an agency other than {_agency_en(q.not_agency)}")
         places = [*q.cities, *q.states]
         if places:
             parts.append("headquartered in " + " or ".join(places))
+        if q.not_states:
+            parts.append("headquartered outside " + " and ".join(q.not_states))
         if q.year:
             y = q.year
-            word = {"eq": "in", "before": "before", "after": "after"}[y.op]
-            if y.inclusive:
-                word = {"before": "in or before", "after": "in or after"}.get(y.op, word)
-            parts.append(f"established {word} {y.year}")
+            if y.op == "between":
+                parts.append(f"established from {y.year} to {y.year_to} (inclusive)")
+            elif y.op == "in":
+                parts.append("established in " + " or ".join(map(str, y.years)))
+            else:
+                word = {"eq": "in", "before": "before", "after": "after"}[y.op]
+                if y.inclusive:
+                    word = {"before": "in or before", "after": "in or after"}.get(y.op, word)
+                parts.append(f"established {word} {y.year}")
         return " and ".join(parts)
     if q.agency:
         parts.append(f"{_agency_ko(q.agency)}가 후원하는")
+    if q.not_agency:
+        parts.append(f"{_agency_ko(q.not_agency)} 외의 기관이 후원하는")
     places = [*q.cities, *q.states]
     if places:
-        ko = []
-        for name in places:
-            place = next(
-                (
-                    p
-                    for p in glossary().places
-                    if p.en == name and (p.kind == "state") == (name in q.states)
-                ),
-                None,
-            )
-            ko.append(place.ko[0] if place and place.ko else name)
+        ko = [_place_ko(name, name in q.states) for name in places]
         parts.append(" 또는 ".join(ko) + "에 본사를 둔")
-    if q.year:
+    if q.not_states:
+        ko = [_place_ko(name, True) for name in q.not_states]
+        parts.append(" 및 ".join(ko) + " 외의 주에 본사를 둔")
+    if q.year and q.year.op == "between":
+        parts.append(f"{q.year.year}년부터 {q.year.year_to}년까지 설립된")
+    elif q.year and q.year.op == "in":
+        parts.append(" 또는 ".join(f"{y}년" for y in q.year.years) + "에 설립된")
+    elif q.year:
         y = q.year
         suffix = {
             "eq": "에",
@@ -294,6 +309,12 @@ def render_result(res: RecordResult, lang: str) -> list[RenderedSentence]:
             f"{_quote_goal(g, 'en')} has {n} objectives:"
             if lang == "en"
             else f"{_quote_goal(g, 'ko')}의 세부 목표는 {n}개입니다:"
+        )
+    elif q.objectives:
+        lead = (
+            f"{n} objectives of Table 2 fit this description:"
+            if lang == "en"
+            else f"표 2에서 이에 해당하는 세부 목표는 {n}개입니다:"
         )
     else:
         lead = (
