@@ -322,11 +322,7 @@ def _ordinal_goal(text: str) -> int | None:
     v = vocab()
     for n, pattern in v.ordinals.items():
         for m in pattern.finditer(text):
-            if v.tables["goals"].match(text[m.end() :].lstrip()) or re.match(
-                r"\s*(?:strategic|program|전략|프로그램)?\s*(?:goals?\b|목표)",
-                text[m.end() :],
-                re.I,
-            ):
+            if v.tables["goals"].match(text[m.end() :].lstrip()):
                 return n
     return None
 
