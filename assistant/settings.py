@@ -275,6 +275,16 @@ class AnswerSettings(_Section):
         "evidence unit holds that kind of fact and scores at least this, it is asked once more from that "
         "unit alone, without the option to refuse (small models refuse answerable questions).",
     )
+    records_reading_sure: float = Field(
+        0.92,
+        description="When the rules left words unplaced, the similarity (embeddings) of the question "
+        "to the rules' query read back as a question at or above which the records alone answer it.",
+    )
+    records_reading_both: float = Field(
+        0.55,
+        description="At or above this (and below records_reading_sure) the question gets the records "
+        "answer and a prose answer; below it the LLM chooses, or prose.",
+    )
     query_llm_max_unplaced: int = Field(
         2,
         description="The LLM fills a record query only when the rules left at most this many content "

@@ -271,7 +271,7 @@ def test_an_unsure_parse_runs_the_rules_query_when_the_llm_chooses_records(plan_
     assert parse_record_query(build_frame(question)).confidence == "unsure"
     gen = plan_services.answers.generator("fake")
     gen.queue(LLM_OWN_QUERY)
-    ans = plan_services.answers.answer(question, mode="fake")
+    ans = plan_services.answers.answer(question, mode="fake", disabled=["reading"])
     assert Code.QUERY_LLM in ans.codes() and Code.ROUTE_RECORDS in ans.codes()
     assert "Objective 2.3" in ans.answer and "Goal 2" in ans.answer
     assert "Objective 2.1" not in ans.answer  # not the LLM's list of every objective
@@ -282,7 +282,7 @@ def test_an_unsure_parse_goes_to_prose_when_the_llm_chooses_prose(plan_services)
     question = "Remind me which goal Objective 2.3 belongs to."
     gen = plan_services.answers.generator("fake")
     gen.queue(LLM_OWN_QUERY.replace('"records"', '"prose"', 1), "NOT_FOUND")
-    ans = plan_services.answers.answer(question, mode="fake")
+    ans = plan_services.answers.answer(question, mode="fake", disabled=["reading"])
     assert Code.QUERY_LLM_REJECTED in ans.codes() and Code.ROUTE_PROSE in ans.codes()
     assert Code.ROUTE_RECORDS not in ans.codes()
 
@@ -314,3 +314,72 @@ def test_an_excluded_sponsor_and_a_year_range_are_said_in_the_lead(lang):
     else:
         assert "국방부(DoD) 외의 기관이 후원하는" in lead and "2015년부터 2017년까지" in lead
     assert "6" in lead
+
+
+def test_a_date_relative_to_a_named_institute_compares_to_the_month_and_leaves_it_out():
+    # NIIMBL (March 2017) was founded after the ARM Institute (January 2017), in the same year.
+    parse = parse_record_query(build_frame("Which institutes opened after the ARM Institute?"))
+    assert parse.query.year.anchor == "ARM Institute" and parse.query.institutes == []
+    names = _names(execute(parse.query))
+    assert "NIIMBL" in names and "ARM Institute" not in names and "ARMI|BioFabUSA" not in names
+    lead = render_result(execute(parse.query), "en")[0].text
+    assert "after ARM Institute (January 2017)" in lead
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "expected"),
+    [
+        ("Which DoD institute is the newest, and in which city is it?", "en", "St. Paul"),
+        ("국방부 연구소 중 가장 최근에 생긴 곳의 본사는 어디인가요?", "ko", "세인트폴"),
+    ],
+)
+def test_a_superlative_answers_the_field_asked_with_it(question, lang, expected):
+    parse = parse_record_query(build_frame(question))
+    assert parse.query.action == "last" and "hq" in parse.query.fields
+    sentences = render_result(execute(parse.query), lang)
+    assert "BioMADE" in sentences[0].text and expected in sentences[1].text
+    assert all(s.cites == ["institute:BioMADE"] for s in sentences)
+
+
+class _Embedder:
+    """Vectors chosen by the test: the question's and the reading's similarity is ``sim``."""
+
+    def __init__(self, sim: float) -> None:
+        self.sim = sim
+
+    def embed_queries(self, texts):
+        import numpy as np
+
+        a = np.array([1.0, 0.0], dtype=np.float32)
+        b = np.array([self.sim, (1 - self.sim**2) ** 0.5], dtype=np.float32)
+        return np.stack([a, b])
+
+
+@pytest.mark.parametrize(
+    ("sim", "route", "code"),
+    [(0.95, "records", Code.ROUTE_RECORDS), (0.7, "both", Code.ROUTE_BOTH), (0.3, None, None)],
+)
+def test_an_unsure_parse_is_routed_by_how_close_its_reading_is_to_the_question(
+    sim, route, code, tmp_path
+):
+    from assistant.answer.state import AnswerState, Deps
+    from assistant.answer.steps import route as route_step
+    from assistant.settings import load_settings
+
+    question = "Restricting to DoD institutes, which ones were established before 2016?"
+    parse = parse_record_query(build_frame(question))
+    assert parse.confidence == "unsure" and parse.unexplained == ["restricting"]
+    settings = load_settings(env={"ASSISTANT_PROFILES": "test", "ASSISTANT_HOME": str(tmp_path)})
+    deps = Deps(
+        settings=settings, retriever=None, embedder=_Embedder(sim), generator=lambda m: None
+    )
+    state = AnswerState(question=question, history=[], mode="extractive")
+    state.frame = build_frame(question)
+    route_step.run(state, deps)
+    codes = [d.code for d in state.trace]
+    assert Code.QUERY_READING in codes
+    if route is None:
+        assert state.route != "records" and not state.record_queries
+    else:
+        assert state.route == route and code in codes
+        assert state.record_queries[0].agency == "DoD"

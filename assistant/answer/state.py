@@ -23,6 +23,7 @@ Emit = Callable[[AnswerEvent], None]
 # to measure what each one does to accuracy.
 ABLATABLE = (
     "records",  # route: answer lookups/lists/counts from the plan's records
+    "reading",  # route: compare an unsure record query, read back, with the question (embeddings)
     "query_llm",  # route: let the LLM fill the record query when the rules are unsure
     "gate_score",  # gate: refuse when the best passages score low
     "gate_constraints",  # gate: refuse when a year/amount/country the question states is absent

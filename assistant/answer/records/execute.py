@@ -33,7 +33,12 @@ def _matches(r: InstituteRecord, q: RecordQuery) -> bool:
         return False
     if q.institutes and r.acronym not in q.institutes:
         return False
-    if q.year:
+    if q.year and q.year.month:  # a founding date to the month ("after the ARM Institute")
+        y = q.year
+        mine, theirs = (r.year, r.month), (y.year, y.month)
+        if r.acronym == y.anchor or (mine >= theirs if y.op == "before" else mine <= theirs):
+            return False
+    elif q.year:
         y = q.year
         if y.op == "eq" and r.year != y.year:
             return False

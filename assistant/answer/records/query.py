@@ -38,6 +38,10 @@ class YearFilter(BaseModel):
     inclusive: bool = False
     year_to: int | None = Field(None, description="Last year of a 'between' range (inclusive).")
     years: list[int] = Field(default_factory=list, description="The years of an 'in' set.")
+    month: int | None = Field(
+        None, description="Month of a before/after date (an institute's founding: 'after LIFT')."
+    )
+    anchor: str | None = Field(None, description="The institute whose founding date this is.")
 
 
 class RecordQuery(BaseModel):
@@ -288,6 +292,36 @@ def _year_filter(text: str) -> YearFilter | None:
     op = nearest[1] if nearest else "eq"
     return YearFilter(
         op=op, year=int(y.value), inclusive=bool(v.inclusive.search(text)) and op != "eq"
+    )
+
+
+def _anchor_date(
+    text: str,
+    institutes: list[str],
+    described: list[str],
+    actions: list[str],
+    tables: list[str],
+    year: YearFilter | None,
+) -> YearFilter | None:
+    """ "Which institutes were established after the ARM Institute?", "ARM 연구소보다 나중에 설립된
+    연구소들": one named institute is the date the others are compared with (to the month), not
+    the subject. A year the question also gives must be that institute's own ("opened in 2017")."""
+    v = vocab()
+    if len(institutes) != 1 or described or not ("institutes" in tables or actions):
+        return None
+    befores, afters = v.before.search(text), v.after.search(text)
+    if bool(befores) == bool(afters):
+        return None
+    spans = [(s, e) for key, s, e in glossary().entity_spans(text) if key == institutes[0]]
+    word = befores or afters
+    adjacent = any(_gap(word, s, e) <= 3 for s, e in spans)  # "LIFT보다 먼저", "after LIFT"
+    if not adjacent and not ({"list", "count", "first", "last"} & set(actions)):
+        return None
+    rec = next((r for r in records().institutes if r.acronym == institutes[0]), None)
+    if rec is None or (year is not None and (year.op == "between" or year.year != rec.year)):
+        return None
+    return YearFilter(
+        op="before" if befores else "after", year=rec.year, month=rec.month, anchor=rec.acronym
     )
 
 
@@ -573,6 +607,8 @@ def parse_record_query(frame: QuestionFrame, text: str | None = None) -> RecordP
     # asks about founding ("DOC's 2022-2026 strategic plan" is a plan's period).
     ranged = any(q.unit == "year" and q.upper is not None for q in find_quantities(text))
     year = _year_filter(text) if years or (ranged and "established" in fields) else None
+    if anchor := _anchor_date(text, institutes, described, actions, tables, year):
+        institutes, year = [], anchor
     not_states = _excluded_states(text, states)
     states = [x for x in states if x not in not_states]
     has_filter = bool(sponsor or not_sponsor or states or not_states or cities or year)
@@ -637,9 +673,9 @@ def parse_record_query(frame: QuestionFrame, text: str | None = None) -> RecordP
     if "most" in actions and re.search(r"agenc|department|sponsor|기관|부처|후원", text, re.I):
         return done(RecordQuery(table="agencies", action="most"))
     if "first" in actions:
-        return done(RecordQuery(action="first", **base))
+        return done(RecordQuery(action="first", fields=field_list, **base))
     if "last" in actions and not re.search(r"\blast year\b", text, re.I):
-        return done(RecordQuery(action="last", **base))
+        return done(RecordQuery(action="last", fields=field_list, **base))
     if "count" in actions or target:
         return done(RecordQuery(action="count", distinct=target, **base))
     if "list" in actions or has_filter:

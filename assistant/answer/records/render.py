@@ -10,7 +10,7 @@ from assistant.answer.records.execute import RecordResult
 from assistant.answer.records.query import RecordQuery
 from assistant.knowledge.glossary import glossary
 from assistant.knowledge.records import records
-from assistant.types import AgencyRecord, GoalRecord, InstituteRecord, ObjectiveRecord
+from assistant.types import _MONTHS_EN, AgencyRecord, GoalRecord, InstituteRecord, ObjectiveRecord
 
 
 @dataclass
@@ -51,7 +51,11 @@ def _filter_phrase(q: RecordQuery, lang: str) -> str:
             parts.append("headquartered in " + " or ".join(places))
         if q.not_states:
             parts.append("headquartered outside " + " and ".join(q.not_states))
-        if q.year:
+        if q.year and q.year.month:
+            y = q.year
+            when = f"{_MONTHS_EN[y.month - 1]} {y.year}"
+            parts.append(f"established {y.op} {y.anchor or when} ({when})")
+        elif q.year:
             y = q.year
             if y.op == "between":
                 parts.append(f"established from {y.year} to {y.year_to} (inclusive)")
@@ -74,7 +78,12 @@ def _filter_phrase(q: RecordQuery, lang: str) -> str:
     if q.not_states:
         ko = [_place_ko(name, True) for name in q.not_states]
         parts.append(" 및 ".join(ko) + " 외의 주에 본사를 둔")
-    if q.year and q.year.op == "between":
+    if q.year and q.year.month:
+        y = q.year
+        when = f"{y.year}년 {y.month}월"
+        suffix = "보다 전에" if y.op == "before" else "보다 뒤에"
+        parts.append(f"{y.anchor}({when}){suffix} 설립된" if y.anchor else f"{when}{suffix} 설립된")
+    elif q.year and q.year.op == "between":
         parts.append(f"{q.year.year}년부터 {q.year.year_to}년까지 설립된")
     elif q.year and q.year.op == "in":
         parts.append(" 또는 ".join(f"{y}년" for y in q.year.years) + "에 설립된")
@@ -110,7 +119,7 @@ def _lookup(r: InstituteRecord, fields: list[str], lang: str) -> str:
             ko.append(f"후원 기관은 {_agency_ko(r.agency)}입니다")
         elif f == "established":
             en.append(f"was established in {r.established_en}")
-            ko.append(f"{r.established_ko}에 설립되었습니다")
+            ko.append(f"설립 시기는 {r.established_ko}입니다")
         elif f == "focus":
             en.append(f"works on {r.focus_en[0].lower() + r.focus_en[1:]}")
             ko.append(f"기술 중점 영역은 {_focus_ko(r)}입니다")
@@ -181,6 +190,14 @@ def render_result(res: RecordResult, lang: str) -> list[RenderedSentence]:
                     else f"{scope}가장 최근에 설립된 연구소는 {who}({rows[0].established_ko})입니다"
                 )
             out.append(RenderedSentence(lead, [rows[0].id]))
+            filtered = {
+                "established",
+                "agency" if q.agency else "",
+                "hq" if q.states or q.cities else "",
+            }
+            asked = [f for f in q.fields if f not in filtered]
+            if asked:  # "the newest one, and where is it?": the asked fields of each
+                return out + [RenderedSentence(_lookup(r, asked, lang), [r.id]) for r in rows]
             return (
                 out + [RenderedSentence(_institute_item(r, lang, q), [r.id]) for r in rows[1:]]
                 if n > 1
@@ -328,3 +345,86 @@ def render_result(res: RecordResult, lang: str) -> list[RenderedSentence]:
     return out + [
         RenderedSentence(x, [_goal_of(o).id]) for x, o in zip(lines[1:], objs[1:], strict=True)
     ]
+
+
+_READ_FIELD = {
+    "hq": "where is {x} headquartered",
+    "agency": "which agency sponsors {x}",
+    "established": "when was {x} established",
+    "focus": "what technology does {x} work on",
+    "name": "what is the full name of {x}",
+    "outcome": "what are the expected outcomes of {x}",
+}
+_READ_HEAD = {
+    "count": "How many institutes are",
+    "first": "Which institute was established first among institutes",
+    "last": "Which institute was established most recently among institutes",
+    "list": "Which institutes are",
+    "most": "Which agency sponsors the most institutes",
+}
+
+
+_READ_FIELD_KO = {
+    "hq": "{x}의 본사는 어디에 있나요",
+    "agency": "{x}를 후원하는 기관은 어디인가요",
+    "established": "{x}는 언제 설립되었나요",
+    "focus": "{x}는 어떤 기술 분야를 다루나요",
+    "name": "{x}의 정식 명칭은 무엇인가요",
+    "outcome": "{x}의 기대 결과는 무엇인가요",
+}
+_READ_HEAD_KO = {
+    "count": "{p} 연구소는 몇 곳인가요",
+    "first": "{p} 연구소 중 가장 먼저 설립된 곳은 어디인가요",
+    "last": "{p} 연구소 중 가장 최근에 설립된 곳은 어디인가요",
+    "list": "{p} 연구소는 어디인가요",
+    "most": "가장 많은 연구소를 후원하는 기관은 어디인가요",
+}
+
+
+def reading(q: RecordQuery, lang: str = "en") -> str:
+    """The query read back as a plain question (in the asker's language for Table 1 queries).
+    The route compares it with the asked question (embeddings) when the rules left words
+    unplaced: does this reading answer it?"""
+    if q.table == "institutes" and lang == "ko":
+        if q.action == "lookup":
+            x = ", ".join(q.institutes)
+            return "; ".join(_READ_FIELD_KO[f].format(x=x) for f in (q.fields or ["focus"]))
+        return _READ_HEAD_KO[q.action].format(p=_filter_phrase(q, "ko")).strip()
+    if q.table == "institutes":
+        if q.action == "lookup":
+            x = " and ".join(q.institutes)
+            return "; ".join(_READ_FIELD[f].format(x=x) for f in (q.fields or ["focus"]))
+        bits = []
+        if q.agency:
+            bits.append(f"sponsored by {q.agency}")
+        if q.states or q.cities:
+            bits.append("headquartered in " + " or ".join([*q.cities, *q.states]))
+        if q.year:
+            bits.append(f"established {q.year.op} {q.year.year}")
+        return f"{_READ_HEAD[q.action]} {' and '.join(bits)}".strip()
+    plan = "of the Manufacturing USA strategic plan"
+    if q.table == "agencies":
+        if q.action == "most":
+            return _READ_HEAD["most"]
+        who = {
+            "sponsoring": "federal agencies sponsor Manufacturing USA institutes",
+            "participating": "federal agencies participate in Manufacturing USA without sponsoring",
+        }.get(
+            q.role or "",
+            "federal agencies are partners of Manufacturing USA, sponsoring or participating",
+        )
+        return f"{'How many' if q.action == 'count' else 'Which'} {who}"
+    if q.table == "goals":
+        return (
+            f"What is Goal {q.goal} {plan}"
+            if q.goal
+            else f"What are the four strategic goals {plan}"
+        )
+    if q.objective:
+        tail = " and which goal does it belong to" if q.action == "goal_of" else ""
+        return f"What is Objective {q.objective} {plan}{tail}"
+    return (
+        f"What are the objectives under Goal {q.goal} {plan}"
+        if q.goal
+        else f"What are the objectives {plan}"
+    )

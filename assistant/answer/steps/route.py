@@ -1,9 +1,11 @@
 """Step ``route``: does the question ask for records of the plan's tables (a lookup, a list, a
 count, a superlative), for prose, or for both (a two-part question with one part of each)?
 
-The rules parse a record query; when they are unsure (words they cannot place) the LLM fills
-the query under a grammar of the allowed fields and values (``query_llm``) and its choice of
-records or prose decides; the rules' query is the one that runs.
+The rules parse a record query; when they are unsure (words they cannot place) their query is
+read back as a plain question and compared with the asked one by the embedding model
+(``reading``): close, the records answer it; near, records and prose both answer. Further off,
+the LLM fills the query under a grammar of the allowed fields and values (``query_llm``) and its
+choice of records or prose decides; the rules' query is the one that runs.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from assistant.answer.frame import build_frame
 from assistant.answer.records.llm_parse import llm_record_query
 from assistant.answer.records.query import parse_record_query
+from assistant.answer.records.render import reading
 from assistant.answer.state import AnswerState, Deps
 from assistant.answer.trace import Code, Step
 
@@ -52,6 +55,26 @@ def run(state: AnswerState, deps: Deps) -> None:
             )
             return
     parse = whole
+    if parse.confidence == "unsure" and parse.query is not None and state.enabled("reading"):
+        # Words the rules could not place: does their query, read back as a question, say what
+        # the question asks? Close: the records answer it; near: records and prose both.
+        read_back = reading(parse.query, frame.lang)
+        sim = _reading_similarity(deps, frame.text, read_back)
+        cfg = deps.settings.answer
+        detail = f"{sim:.2f} to {read_back!r}; unplaced: {' '.join(parse.unexplained[:6])}"
+        if sim >= cfg.records_reading_sure:
+            state.note(Step.ROUTE, Code.QUERY_READING, f"records: {detail}")
+            return _records(state, [parse.query])
+        if sim >= cfg.records_reading_both:
+            state.record_queries = [parse.query]
+            state.route = "both"
+            state.note(Step.ROUTE, Code.QUERY_READING, f"both: {detail}")
+            state.note(
+                Step.ROUTE, Code.QUERY_RULES, parse.query.model_dump_json(exclude_defaults=True)
+            )
+            state.note(Step.ROUTE, Code.ROUTE_BOTH, f"records and prose: {frame.text!r}")
+            return
+        state.note(Step.ROUTE, Code.QUERY_READING, f"neither: {detail}")
     if (
         parse.confidence == "unsure"
         and state.enabled("query_llm")
@@ -82,6 +105,11 @@ def run(state: AnswerState, deps: Deps) -> None:
                 f"LLM chose {choice.route}; unplaced words: {' '.join(parse.unexplained[:6])}",
             )
     state.note(Step.ROUTE, Code.ROUTE_PROSE, f"records parse: {parse.confidence}")
+
+
+def _reading_similarity(deps: Deps, question: str, read_back: str) -> float:
+    vecs = deps.embedder.embed_queries([question, read_back])
+    return float(vecs[0] @ vecs[1])
 
 
 def _records(state: AnswerState, queries: list) -> None:
