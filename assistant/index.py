@@ -723,7 +723,6 @@ class IndexSnapshot:
     manifest: Manifest
     chunks: Any  # chromadb Collection of the chunks
     sentences: Any  # chromadb Collection of the sentences
-    vector_store: Any  # llama-index ChromaVectorStore over `chunks`
     bm25: BM25Index
 
     @property
@@ -754,8 +753,6 @@ def _local_bm25(layout: IndexLayout, manifest: Manifest, chunks: Any, primary: s
 
 
 def open_snapshot(settings: Settings, expected_model_id: str) -> IndexSnapshot:
-    from llama_index.vector_stores.chroma import ChromaVectorStore
-
     layout = IndexLayout(settings)
     manifest = layout.current()
     if manifest is None:
@@ -792,6 +789,4 @@ def open_snapshot(settings: Settings, expected_model_id: str) -> IndexSnapshot:
             f"the index holds {count} chunks, its manifest says {manifest.chunks}",
             hint="Rebuild with `assistant index --force`.",
         )
-    return IndexSnapshot(
-        manifest, chunks, sentences, ChromaVectorStore(chroma_collection=chunks), bm25
-    )
+    return IndexSnapshot(manifest, chunks, sentences, bm25)

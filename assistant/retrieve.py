@@ -15,20 +15,18 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 import threading
 import time
+from collections import OrderedDict
 
 import numpy as np
-from llama_index.core import VectorStoreIndex
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
-from llama_index.core.vector_stores import ExactMatchFilter, MetadataFilters
 from pydantic import PrivateAttr
 
-from assistant.components.embedding import Embedder, LlamaEmbedding
+from assistant.components.embedding import Embedder
 from assistant.index import IndexLayout, IndexSnapshot, open_snapshot
 from assistant.knowledge.glossary import glossary
 from assistant.korean.tokens import tokenize
@@ -65,19 +63,6 @@ def question_handles(text: str) -> set[str]:
 # ----------------------------------------------------------------------------- llama-index pieces
 
 
-def _cosine(similarity: float | None) -> float:
-    """ChromaVectorStore reports exp(-distance); the cosine distance makes that exp(cos - 1)."""
-    return 1.0 + math.log(similarity) if similarity else -1.0
-
-
-def _filters(query: Query) -> MetadataFilters | None:
-    if not query.filters:
-        return None
-    return MetadataFilters(
-        filters=[ExactMatchFilter(key=k, value=v) for k, v in query.filters.items()]
-    )
-
-
 def node_of(chunk_id: str, text: str, metadata: dict) -> TextNode:
     return TextNode(
         id_=chunk_id,
@@ -87,21 +72,34 @@ def node_of(chunk_id: str, text: str, metadata: dict) -> TextNode:
 
 
 class DenseRetriever(BaseRetriever):
-    """Chroma's nearest chunks to the query embedding (llama-index's vector retriever; the query
-    carries its embedding, computed once per question). Scores are cosines."""
+    """Chroma's nearest chunks to the query embedding (computed once per question), asked for ids
+    and distances only: llama-index's ChromaVectorStore fetches every candidate's text and
+    metadata (11 ms for 40 candidates against 1.6 ms, measured on this build); ``fill`` fetches
+    them for the chunks that survive the fusion. Scores are cosines."""
 
-    def __init__(self, index: VectorStoreIndex, top_k: int) -> None:
+    def __init__(self, snapshot: IndexSnapshot, top_k: int, qvec: np.ndarray) -> None:
         super().__init__()
-        self._index = index
-        self._top_k = top_k
-        self.filters: MetadataFilters | None = None
+        self._snap, self._top_k, self._qvec = snapshot, top_k, qvec
+        self.filters: dict[str, str] = {}
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        inner = self._index.as_retriever(similarity_top_k=self._top_k, filters=self.filters)
-        out = inner.retrieve(query_bundle)
-        for n in out:
-            n.score = _cosine(n.score)
-        return out
+        where = _where(self.filters)
+        got = self._snap.chunks.query(
+            query_embeddings=[[float(x) for x in self._qvec]],
+            n_results=min(self._top_k, self._snap.manifest.chunks or self._top_k),
+            include=["distances"],
+            **({"where": where} if where else {}),
+        )
+        return [
+            NodeWithScore(node=TextNode(id_=i, text=""), score=1.0 - float(d))
+            for i, d in zip(got["ids"][0], got["distances"][0], strict=True)
+        ]
+
+
+def _where(filters: dict[str, str]) -> dict | None:
+    """Metadata equality filters as a Chroma ``where`` clause."""
+    clauses = [{k: {"$eq": v}} for k, v in filters.items()]
+    return None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 class ExactDenseRetriever(BaseRetriever):
@@ -163,8 +161,48 @@ class KiwiBM25Retriever(BaseRetriever):
         ]
 
 
+class NodeCache:
+    """Text and metadata of recently fetched chunks, by id, for one build (bounded: a worker's
+    memory does not grow with the corpus)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[str, TextNode] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, chunk_id: str) -> TextNode | None:
+        with self._lock:
+            node = self._items.get(chunk_id)
+            if node is not None:
+                self._items.move_to_end(chunk_id)
+            return node
+
+    def put(self, node: TextNode) -> None:
+        with self._lock:
+            self._items[node.node_id] = node
+            self._items.move_to_end(node.node_id)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+_CACHES: dict[int, tuple[IndexSnapshot, NodeCache]] = {}
+
+
+def node_cache(snapshot: IndexSnapshot, size: int = 4096) -> NodeCache:
+    key = id(snapshot)
+    if key not in _CACHES or _CACHES[key][0] is not snapshot:
+        _CACHES.clear()  # one build is current at a time
+        _CACHES[key] = (snapshot, NodeCache(size))
+    return _CACHES[key][1]
+
+
 def fill(snapshot: IndexSnapshot, nodes: list[NodeWithScore]) -> list[NodeWithScore]:
-    """Fetch from Chroma the text and metadata of nodes known by id only (BM25 results)."""
+    """Give nodes known by id only (dense and BM25 results) their text and metadata: from the
+    build's node cache, else one Chroma ``get`` for the rest."""
+    cache = node_cache(snapshot)
+    for n in nodes:
+        if not n.node.metadata and (hit := cache.get(n.node.node_id)) is not None:
+            n.node = hit
     missing = [n.node.node_id for n in nodes if not n.node.metadata]
     if missing:
         got = snapshot.chunks.get(ids=missing, include=["documents", "metadatas"])
@@ -172,6 +210,8 @@ def fill(snapshot: IndexSnapshot, nodes: list[NodeWithScore]) -> list[NodeWithSc
             i: node_of(i, d, m)
             for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         }
+        for node in full.values():
+            cache.put(node)
         for n in nodes:
             if not n.node.metadata:
                 n.node = full[n.node.node_id]
@@ -299,19 +339,6 @@ class Retriever:
         self._lock = threading.Lock()
         self._handles: tuple[IndexSnapshot, dict[str, set[str]]] | None = None
         self._exact: tuple[IndexSnapshot, list[str], np.ndarray] | None = None
-        self._embed_model = LlamaEmbedding(embedder)
-        self._vector_index: tuple[IndexSnapshot, VectorStoreIndex] | None = None
-
-    def vector_index(self, snap: IndexSnapshot) -> VectorStoreIndex:
-        """llama-index's view of the build's chunk collection (made once per build)."""
-        if self._vector_index is None or self._vector_index[0] is not snap:
-            self._vector_index = (
-                snap,
-                VectorStoreIndex.from_vector_store(
-                    snap.vector_store, embed_model=self._embed_model
-                ),
-            )
-        return self._vector_index[1]
 
     @property
     def snapshot(self) -> IndexSnapshot:
@@ -373,10 +400,10 @@ class Retriever:
             dense = (
                 ExactDenseRetriever(self, query, qvec, n)
                 if exact
-                else DenseRetriever(self.vector_index(snap), n)
+                else DenseRetriever(snap, n, qvec)
             )
             if isinstance(dense, DenseRetriever):
-                dense.filters = _filters(query)
+                dense.filters = dict(query.filters)
         lexical = KiwiBM25Retriever(snap, n) if base_mode in ("hybrid", "bm25") else None
         if lexical:
             lexical.tokens, lexical.filters = self.bm25_tokens(query), dict(query.filters)

@@ -130,17 +130,10 @@ def worker(spec: dict) -> dict[str, Any]:
     """One app worker: open the store, answer every query through the product's retrievers."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
-    from llama_index.core import VectorStoreIndex
     from llama_index.core.schema import QueryBundle
-    from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    from assistant.components.embedding import LlamaEmbedding
     from assistant.index import BM25Index, IndexSnapshot, Manifest
     from assistant.retrieve import DenseRetriever, FusionRetriever, KiwiBM25Retriever, fill
-
-    class _NoEmbedder:
-        model_id = "bench"
-        dim = spec["dim"]
 
     rss0 = tree_rss(os.getpid())
     t0 = time.perf_counter()
@@ -154,16 +147,14 @@ def worker(spec: dict) -> dict[str, Any]:
     n = col.count()
     bm25 = BM25Index.load(Path(spec["bm25"]))
     manifest = Manifest("bench", "", "", "bench", spec["dim"], {}, 0, n, 0, {})
-    snap = IndexSnapshot(manifest, col, None, ChromaVectorStore(chroma_collection=col), bm25)
-    index = VectorStoreIndex.from_vector_store(
-        snap.vector_store, embed_model=LlamaEmbedding(_NoEmbedder())
-    )
+    snap = IndexSnapshot(manifest, col, None, bm25)
     open_s = time.perf_counter() - t0
     queries = json.loads(Path(spec["queries"]).read_text())
     dense_t, bm25_t, fused_t, tops = [], [], [], []
     for q in queries:
         bundle = QueryBundle(query_str=q["text"], embedding=q["vec"])
-        d = DenseRetriever(index, 40)
+        qvec = np.asarray(q["vec"], dtype=np.float32)
+        d = DenseRetriever(snap, 40, qvec)
         t = time.perf_counter()
         res = d.retrieve(bundle)
         dense_t.append(time.perf_counter() - t)
@@ -173,7 +164,7 @@ def worker(spec: dict) -> dict[str, Any]:
         t = time.perf_counter()
         lex.retrieve(bundle)
         bm25_t.append(time.perf_counter() - t)
-        fusion = FusionRetriever(DenseRetriever(index, 40), lex, (1.0, 0.3), 60, 10)
+        fusion = FusionRetriever(DenseRetriever(snap, 40, qvec), lex, (1.0, 0.3), 60, 10)
         t = time.perf_counter()
         fill(snap, fusion.retrieve(bundle)[:10])
         fused_t.append(time.perf_counter() - t)

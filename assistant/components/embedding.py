@@ -143,39 +143,6 @@ class FakeEmbedder:
         )
 
 
-class LlamaEmbedding:
-    """Our embedder as llama-index's embed model (queries get the model's query prompt)."""
-
-    def __new__(cls, embedder: Embedder):  # noqa: ANN204 - built lazily: llama-index is imported here
-        from llama_index.core.base.embeddings.base import BaseEmbedding
-        from pydantic import PrivateAttr
-
-        class _Adapter(BaseEmbedding):
-            _inner: object = PrivateAttr()
-
-            def __init__(self, inner: Embedder) -> None:
-                super().__init__(model_name=inner.model_id, embed_batch_size=8)
-                self._inner = inner
-
-            @classmethod
-            def class_name(cls) -> str:
-                return "AssistantEmbedding"
-
-            def _get_query_embedding(self, query: str) -> list[float]:
-                return [float(x) for x in self._inner.embed_queries([query])[0]]
-
-            async def _aget_query_embedding(self, query: str) -> list[float]:
-                return self._get_query_embedding(query)
-
-            def _get_text_embedding(self, text: str) -> list[float]:
-                return [float(x) for x in self._inner.embed_inputs([text])[0]]
-
-            def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-                return [[float(x) for x in v] for v in self._inner.embed_inputs(texts)]
-
-        return _Adapter(embedder)
-
-
 def make_embedder(settings: Settings) -> Embedder:
     if settings.embedding.mode == "fake":
         return FakeEmbedder(settings)
