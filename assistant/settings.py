@@ -186,6 +186,10 @@ class LangWeights(_Section):
 class RetrievalSettings(_Section):
     top_k: int = Field(10, description="Hits returned by search.")
     candidates: int = Field(40, description="Per-retriever candidates before fusion.")
+    node_cache_size: int = Field(
+        4096,
+        description="Chunks whose text and metadata a worker keeps per build (bounded memory).",
+    )
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
     weights: dict[str, LangWeights] = Field(
         default_factory=lambda: {

@@ -97,3 +97,54 @@ def test_sentences_come_from_the_sentence_collection_in_order(services):
     for hit, sents in zip(hits, per_hit, strict=True):
         assert all(text in hit.text for text, _ in sents)  # the chunk's own sentences, in its order
         assert [hit.text.find(t) for t, _ in sents] == sorted(hit.text.find(t) for t, _ in sents)
+
+
+def test_fusion_weights_each_ranking_by_reciprocal_rank():
+    from llama_index.core.schema import QueryBundle
+
+    from assistant.retrieve import FusionRetriever
+
+    class _Fixed:
+        def __init__(self, ranked):
+            self.ranked = ranked
+
+        def rank(self, _bundle):
+            return self.ranked
+
+    dense = _Fixed([("a", 0.9), ("b", 0.8)])
+    lexical = _Fixed([("b", 7.0), ("c", 3.0)])
+    fusion = FusionRetriever(dense, lexical, (1.0, 0.5), rrf_k=60, top_k=10)  # type: ignore[arg-type]
+    got = {n.node.node_id: n.score for n in fusion.retrieve(QueryBundle(query_str="q"))}
+    assert got == pytest.approx({"b": 1 / 62 + 0.5 / 61, "a": 1 / 61, "c": 0.5 / 62})
+    assert list(got) == ["b", "a", "c"]  # best first
+    assert fusion.dense_results == dense.ranked and fusion.lexical_results == lexical.ranked
+
+
+def test_the_node_cache_is_bounded_and_keeps_the_recently_used():
+    from llama_index.core.schema import TextNode
+
+    from assistant.retrieve import NodeCache
+
+    cache = NodeCache(2)
+    for i in "abc":
+        cache.put(TextNode(id_=i, text=i))
+        if i == "b":
+            assert cache.get("a") is not None  # 'a' used again: 'b' is now the oldest
+    assert cache.get("b") is None and cache.get("a") is not None and cache.get("c") is not None
+
+
+def test_each_side_is_a_llama_index_retriever_on_its_own(services):
+    from llama_index.core.schema import QueryBundle
+
+    from assistant.retrieve import DenseRetriever, KiwiBM25Retriever
+
+    retriever = services.retriever
+    query = query_for(build_frame("Where is LIFT headquartered?"))
+    snap, qvec = retriever.snapshot, retriever.embed_query(query)
+    dense = DenseRetriever(snap, 3, qvec)
+    lexical = KiwiBM25Retriever(snap, 3)
+    lexical.tokens = retriever.bm25_tokens(query)
+    bundle = QueryBundle(query_str=query.search_text)
+    for side in (dense, lexical):
+        nodes = side.retrieve(bundle)
+        assert [(n.node.node_id, n.score) for n in nodes] == side.rank(bundle) and nodes
