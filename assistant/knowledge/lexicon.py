@@ -35,6 +35,7 @@ class LanguageLexicon:
     document_words: re.Pattern[str]
     wh_words: re.Pattern[str]
     injection: re.Pattern[str]
+    self_reference: re.Pattern[str]
     stopwords: frozenset[str]
     not_person_words: frozenset[str] = frozenset()
     noun_particles: tuple[str, ...] = ()
@@ -57,6 +58,7 @@ class LanguageLexicon:
             document_words=_any(data.get("document_words", [])),
             wh_words=_any(data.get("wh_words", [])),
             injection=_any(data.get("injection", [])),
+            self_reference=_any(data.get("self_reference", [])),
             stopwords=frozenset(str(data.get("stopwords", "")).lower().split()),
             not_person_words=frozenset(str(data.get("not_person_words", "")).split()),
             noun_particles=tuple(sorted(data.get("noun_particles", []), key=len, reverse=True)),
@@ -73,6 +75,17 @@ class LanguageLexicon:
             if m:
                 found.append((m.start(), KINDS.index(kind), kind))
         return [k for _, _, k in sorted(found)]
+
+
+_CLAUSES = re.compile(r"(?<=[.!?;:])\s+|,\s+|\s+[-–—]+\s+|\.\s*$")
+
+
+def without_self_description(text: str, lexicons: tuple[LanguageLexicon, ...]) -> str:
+    """The text without its clauses in which the asker describes themselves ("We're a Korean
+    supplier, ...", "한국 무역관에서 문의드립니다."): what is named there is who asks, not what."""
+    clauses = [c for c in _CLAUSES.split(text) if c and c.strip()]
+    keep = [c for c in clauses if not any(lx.self_reference.search(c) for lx in lexicons)]
+    return " ".join(keep)
 
 
 @dataclass

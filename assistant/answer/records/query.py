@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from assistant.answer.frame import QuestionFrame
 from assistant.knowledge.data import load_yaml
 from assistant.knowledge.glossary import glossary
+from assistant.knowledge.lexicon import lexicon, without_self_description
 from assistant.knowledge.records import records
 from assistant.korean.tokens import nouns, tokenize
 from assistant.numbers import find_quantities
@@ -437,7 +438,7 @@ def parse_record_query(frame: QuestionFrame, text: str | None = None) -> RecordP
         and gl.by_key[k].kind in ("organization", "law", "office")
         or (gl.by_key.get(k) and gl.by_key[k].kind == "program" and k != "Manufacturing USA")
     ]
-    if others or gl.countries_in(text):
+    if others or gl.countries_in(without_self_description(text, lexicon().both())):
         return RecordParse(None, "none", [], [f"other:{','.join(others) or 'country'}"])
     agencies = [k for k in names if k in {a.key for a in recs.agencies}]
     described, focus_words = ([], []) if institutes else _focus_matches(text)
@@ -494,9 +495,10 @@ def parse_record_query(frame: QuestionFrame, text: str | None = None) -> RecordP
                 # "objectives that involve sharing best practices": every best match
                 described_objectives = sorted(r.split(":", 1)[1] for r in tied)
                 title_words = sorted({w for r in tied for w in _title_matches(text, {r})[1]})
-    leftover = [
-        w for w in _content_words(_explained_spans(text, frame)) if w and w.lower() not in v.neutral
-    ]
+    # The asker's words about themselves ("We're a Korean supplier", "…에서 문의드립니다") are
+    # not part of the query: they need no explaining.
+    unexplained_text = without_self_description(_explained_spans(text, frame), lexicon().both())
+    leftover = [w for w in _content_words(unexplained_text) if w and w.lower() not in v.neutral]
     explained_titles = {w.lower() for w in title_words}
     leftover = [
         w
@@ -587,8 +589,9 @@ def parse_record_query(frame: QuestionFrame, text: str | None = None) -> RecordP
         and (roles or "count" in actions or "list" in actions)
         and not fields[:1] == ["focus"]
     ):
-        if agencies and not roles and "count" not in actions:
+        if agencies and not roles and "count" not in actions and "institutes" not in tables:
             # "Which office of DOL handles workforce?": about the named agency, not the list
+            # ("Which institute is run under DOC?" names the institutes table: Table 1 below)
             return RecordParse(None, "none", leftover, signals)
         if not (agencies and "institutes" in tables):
             role = roles[0] if len(roles) == 1 else None
