@@ -481,10 +481,30 @@ class Retriever:
         got = self.snapshot.chunks.get(
             where={"record": {"$in": list(record_ids)}}, include=["documents", "metadatas"]
         )
-        return {
-            m["record"]: hit_of(node_of(i, d, m), 1.0, 0)
-            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        }
+        rows = sorted(
+            zip(got["ids"], got["documents"], got["metadatas"], strict=True),
+            key=lambda r: (int(r[2].get("order", 0)), r[0]),
+        )
+        out: dict[str, Hit] = {}
+        for i, d, m in rows:  # a record split over chunks (a goal and its objectives): one passage
+            hit = hit_of(node_of(i, d, m), 1.0, 0)
+            if (first := out.get(m["record"])) is None:
+                out[m["record"]] = hit
+                continue
+            out[m["record"]] = first.model_copy(
+                update={
+                    "text": f"{first.text} {hit.text}",
+                    "page_end": max(
+                        p
+                        for p in (first.page_end, first.page_start, hit.page_end, hit.page_start)
+                        if p is not None
+                    )
+                    if any(p is not None for p in (first.page_start, hit.page_start))
+                    else None,
+                    "footnotes": list(dict.fromkeys([*first.footnotes, *hit.footnotes])),
+                }
+            )
+        return out
 
     def hit_containing(self, text: str) -> Hit | None:
         """The plan chunk whose text holds this passage."""

@@ -150,6 +150,19 @@ def test_rendering_cites_every_item_to_its_row_and_counts_the_list(lang):
     assert quote in goals[0].text  # quoted, not paraphrased
 
 
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_all_partner_agencies_are_listed_with_which_sponsor_and_which_participate(lang):
+    (all_of_them,) = render_result(execute(RecordQuery(table="agencies", action="list")), lang)
+    said = all_of_them.text
+    tail = said.split(";" if lang == "en" else "이 중", 1)[1]
+    assert "DOC, DoD, DOE" in tail and "DOL, ED, HHS, NASA, NSF, USDA" in tail
+    assert tail.index("DOC") < tail.index("DOL")  # sponsors first, as Figure 1
+    (sponsors,) = render_result(
+        execute(RecordQuery(table="agencies", action="list", role="sponsoring")), lang
+    )
+    assert "DOL" not in sponsors.text and "USDA" not in sponsors.text
+
+
 def test_an_empty_list_says_none_in_the_askers_language():
     (en,) = render_result(
         execute(RecordQuery(table="institutes", action="list", states=["Florida"])), "en"
@@ -205,6 +218,17 @@ def test_a_goal_question_is_answered_with_the_quoted_objectives(plan_services):
         and "Objective 1.1" not in ans.answer
     )
     assert {c.page for c in ans.citations} == {9}
+
+
+def test_every_quoted_goal_and_objective_is_in_its_cited_passage(plan_services):
+    """A goal's row can span two chunks (its objectives run on): the cited passage is the whole
+    row, so the goal's title and each of its objectives are in what the reader is shown."""
+    for question in ("What are the four goals?", "List the objectives under Goal 1."):
+        ans = plan_services.answers.answer(question, mode="extractive")
+        assert ans.citations and all(c.support == "verified" for c in ans.citations)
+    goal1 = plan_services.retriever.record_hits(["goal:1"])["goal:1"]
+    assert "(Goal 1: Increase the competitiveness" in goal1.text
+    assert "(Objective 1.4: Provide leadership" in goal1.text
 
 
 def test_a_two_part_question_gets_the_records_part_and_the_prose_part(plan_services):

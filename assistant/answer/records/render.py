@@ -19,6 +19,9 @@ class RenderedSentence:
     cites: list[str]  # record ids (or "agencies") of the rows it stands on
 
 
+_ROLE_ORDER = ("sponsoring", "participating")
+
+
 def _agency_en(key: str) -> str:
     return f"the {glossary().by_key[key].name_en} ({key})"
 
@@ -247,12 +250,26 @@ def render_result(res: RecordResult, lang: str) -> list[RenderedSentence]:
                 "participating": "participating agencies",
             }.get(q.role or "", "federal partner agencies")
             text = f"Manufacturing USA has {n} {role}: {names}"
+            if not q.role and q.action == "list":  # both roles: say which is which (Figure 1)
+                by_role = {r: [a.key for a in agencies if a.role == r] for r in _ROLE_ORDER}
+                text += (
+                    f"; {len(by_role['sponsoring'])} sponsor institutes "
+                    f"({', '.join(by_role['sponsoring'])}) and {len(by_role['participating'])} "
+                    f"participate ({', '.join(by_role['participating'])})"
+                )
         else:
             names = ", ".join(f"{a.name_ko}({a.key})" for a in agencies)
             role = {"sponsoring": "후원 기관", "participating": "참여 기관"}.get(
                 q.role or "", "연방 파트너 기관"
             )
             text = f"Manufacturing USA의 {role}은 {n}곳입니다: {names}"
+            if not q.role and q.action == "list":
+                by_role = {r: [a.key for a in agencies if a.role == r] for r in _ROLE_ORDER}
+                text += (
+                    f". 이 중 후원 기관은 {len(by_role['sponsoring'])}곳"
+                    f"({', '.join(by_role['sponsoring'])}), 참여 기관은 "
+                    f"{len(by_role['participating'])}곳({', '.join(by_role['participating'])})입니다"
+                )
         return [RenderedSentence(text, ["agencies"])]
     if q.table == "goals":
         goals = [g for g in items if isinstance(g, GoalRecord)]
