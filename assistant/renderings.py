@@ -72,7 +72,7 @@ def quote_sentences(quote: str) -> list[str]:
 
 
 # Part of the cache key: a rendering checked by older rules is made (and checked) again.
-CHECKS_VERSION = 2
+CHECKS_VERSION = 3
 _URL_ONLY = re.compile(r"^\s*(?:Footnote \d+:\s*)?https?://", re.IGNORECASE)
 
 
@@ -108,6 +108,8 @@ def check_rendering(source: str, text: str, lang: str) -> list[str]:
         problems.append("name left out: " + ", ".join(missing))
     if extra := sorted(out_names - src_names):
         problems.append("name not in the source: " + ", ".join(extra))
+    if lang == "en" and (terms := glossary().terms_left_out(fixed, text)):
+        problems.append("term left out: " + ", ".join(terms))
     # Polarity from a Korean source (않/없/못/아니 against not/no/never/without); English
     # legal phrasing ("not later than" = 이내) makes the reverse check unreliable.
     ko_neg = bool(lexicon()["ko"].negation.search(fixed))

@@ -90,6 +90,16 @@ def test_a_rendering_that_changes_the_claim_is_flagged(text, problem):
     assert any(p.startswith(problem) for p in check_rendering(FUNDING_KO, text, "en"))
 
 
+def test_a_plan_term_the_rendering_lost_is_flagged():
+    source = "연방 기관 리더 팀은 격주로 만나 연구소 활동을 조정합니다."
+    faithful = "A team of federal agency leaders meets biweekly to coordinate institute activities."
+    assert check_rendering(source, faithful, "en") == []
+    drifted = "A team of international leaders meets regularly to adjust research center work."
+    (problem,) = [p for p in check_rendering(source, drifted, "en") if p.startswith("term")]
+    assert "연방 (federal)" in problem and "격주 (biweekly)" in problem
+    assert "연구소 (institutes)" in problem
+
+
 def test_a_dropped_name_is_flagged():
     problems = check_rendering(LIFT_KO, "The headquarters is in Detroit, Michigan.", "en")
     assert "name left out: LIFT" in problems

@@ -50,6 +50,7 @@ class Glossary:
     table_agencies_ko: dict[str, str]
     word_artifacts_ko: dict[str, str]
     terms_en_ko: tuple[tuple[str, str], ...]
+    rendering_terms: tuple[tuple[re.Pattern[str], re.Pattern[str], str], ...]
     by_key: dict[str, Entity] = field(init=False)
     _ko_pattern: re.Pattern[str] = field(init=False)
     _ko_to_key: dict[str, str] = field(init=False)
@@ -81,6 +82,14 @@ class Glossary:
             dict(data["table_agencies_ko"]),
             dict(data["word_artifacts_ko"]),
             tuple((p, k) for p, k in data["terms_en_ko"]),
+            tuple(
+                (
+                    re.compile(t["ko"]),
+                    re.compile(rf"\b(?:{t['en']})", re.IGNORECASE),
+                    re.sub(r"[^\w -]", "", t["en"].split("|")[0]),
+                )
+                for t in data.get("rendering_terms", ())
+            ),
         )
 
     def __post_init__(self) -> None:
@@ -245,6 +254,15 @@ class Glossary:
                 seen.add(t)
                 out.append(t)
         return out
+
+    def terms_left_out(self, source_ko: str, rendering_en: str) -> list[str]:
+        """Plan terms of a Korean sentence its English rendering does not carry
+        (``rendering_terms``): '연방 (federal)' when 연방 became "international"."""
+        return [
+            f"{re.sub(r'[^가-힣0-9A-Za-z ]', '', ko.pattern)} ({label})"
+            for ko, en, label in self.rendering_terms
+            if ko.search(source_ko) and not en.search(rendering_en)
+        ]
 
     def korean_terms(self, text: str) -> list[str]:
         """The Korean words of the domain terms an English text uses (``terms_en_ko``)."""
