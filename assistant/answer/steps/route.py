@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from assistant.answer.frame import build_frame
 from assistant.answer.records.llm_parse import llm_record_query
-from assistant.answer.records.query import parse_record_query
+from assistant.answer.records.query import RecordQuery, parse_record_query
 from assistant.answer.records.render import reading
 from assistant.answer.state import AnswerState, Deps
 from assistant.answer.trace import Code, Step
@@ -41,19 +41,11 @@ def run(state: AnswerState, deps: Deps) -> None:
     if parses:
         sure = [i for i, p in enumerate(parses) if p.confidence == "sure"]
         if len(sure) == 1 and parses[1 - sure[0]].confidence == "none":
-            state.record_queries = [parses[sure[0]].query]
-            state.route = "both"
             rest = frame.parts[1 - sure[0]]
             state.frame = build_frame(rest, frame.history, deps.settings.answer.default_lang)
-            state.note(
-                Step.ROUTE,
-                Code.QUERY_RULES,
-                parses[sure[0]].query.model_dump_json(exclude_defaults=True),
+            return _both(
+                state, parses[sure[0]].query, f"records: {frame.parts[sure[0]]!r}; prose: {rest!r}"
             )
-            state.note(
-                Step.ROUTE, Code.ROUTE_BOTH, f"records: {frame.parts[sure[0]]!r}; prose: {rest!r}"
-            )
-            return
     parse = whole
     if parse.confidence == "unsure" and parse.query is not None and state.enabled("reading"):
         # Words the rules could not place: does their query, read back as a question, say what
@@ -66,14 +58,8 @@ def run(state: AnswerState, deps: Deps) -> None:
             state.note(Step.ROUTE, Code.QUERY_READING, f"records: {detail}")
             return _records(state, [parse.query])
         if sim >= cfg.records_reading_both:
-            state.record_queries = [parse.query]
-            state.route = "both"
             state.note(Step.ROUTE, Code.QUERY_READING, f"both: {detail}")
-            state.note(
-                Step.ROUTE, Code.QUERY_RULES, parse.query.model_dump_json(exclude_defaults=True)
-            )
-            state.note(Step.ROUTE, Code.ROUTE_BOTH, f"records and prose: {frame.text!r}")
-            return
+            return _both(state, parse.query, f"records and prose: {frame.text!r}")
         state.note(Step.ROUTE, Code.QUERY_READING, f"neither: {detail}")
     if (
         parse.confidence == "unsure"
@@ -118,3 +104,11 @@ def _records(state: AnswerState, queries: list) -> None:
     for q in queries:
         state.note(Step.ROUTE, Code.QUERY_RULES, q.model_dump_json(exclude_defaults=True))
     state.note(Step.ROUTE, Code.ROUTE_RECORDS)
+
+
+def _both(state: AnswerState, query: RecordQuery, detail: str) -> None:
+    """Records answer the structured part and prose the rest (``state.frame``)."""
+    state.record_queries = [query]
+    state.route = "both"
+    state.note(Step.ROUTE, Code.QUERY_RULES, query.model_dump_json(exclude_defaults=True))
+    state.note(Step.ROUTE, Code.ROUTE_BOTH, detail)
