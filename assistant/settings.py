@@ -294,6 +294,11 @@ class AnswerSettings(_Section):
         description="The LLM fills a record query only when the rules left at most this many content "
         "words unplaced (more: the question is about prose, answered without the extra generation).",
     )
+    query_llm_max_tokens: int = Field(
+        120,
+        description="Tokens the LLM may spend on the record-query JSON (its ten keys take about "
+        "70 tokens; cut short, the JSON does not parse and the question goes to prose).",
+    )
     max_llm_calls: int = Field(
         2,
         description="Generations per answer at most (the first answer and one "

@@ -281,11 +281,7 @@ def test_a_question_about_one_named_agency_is_not_the_agency_list():
     )
 
 
-LLM_OWN_QUERY = (
-    '{"route": "records", "table": "objectives", "action": "list", "field": "none", '
-    '"agency": "none", "state": "none", "year": "none", "year_op": "none", '
-    '"institute": "none", "goal": "none"}'
-)
+LLM_OWN_QUERY = '{"route": "records", "table": "objectives", "action": "list"}'
 
 
 def test_an_unsure_parse_runs_the_rules_query_when_the_llm_chooses_records(plan_services):
@@ -309,6 +305,16 @@ def test_an_unsure_parse_goes_to_prose_when_the_llm_chooses_prose(plan_services)
     ans = plan_services.answers.answer(question, mode="fake", disabled=["reading"])
     assert Code.QUERY_LLM_REJECTED in ans.codes() and Code.ROUTE_PROSE in ans.codes()
     assert Code.ROUTE_RECORDS not in ans.codes()
+
+
+def test_an_llm_choice_of_another_table_than_the_rules_goes_to_prose(plan_services):
+    question = "Remind me which goal Objective 2.3 belongs to."
+    gen = plan_services.answers.generator("fake")
+    gen.queue(LLM_OWN_QUERY.replace('"objectives"', '"institutes"'), "NOT_FOUND")
+    ans = plan_services.answers.answer(question, mode="fake", disabled=["reading"])
+    assert Code.QUERY_LLM_REJECTED in ans.codes() and Code.ROUTE_RECORDS not in ans.codes()
+    (entry,) = [t for t in ans.trace if t.code == Code.QUERY_LLM_REJECTED]
+    assert "table institutes" in entry.detail and "the rules' table: objectives" in entry.detail
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -407,3 +413,41 @@ def test_an_unsure_parse_is_routed_by_how_close_its_reading_is_to_the_question(
     else:
         assert state.route == route and code in codes
         assert state.record_queries[0].agency == "DoD"
+
+
+def test_the_llm_query_grammar_only_admits_json():
+    """Every sentence the record-query grammar admits must parse as JSON: expand each rule by
+    each of its alternatives in turn (the grammar is flat) and read the result."""
+    import json as _json
+    import re as _re
+
+    from assistant.answer.records.llm_parse import grammar, to_query
+
+    rules = dict(line.split(" ::= ", 1) for line in grammar().splitlines())
+    literal = _re.compile(r'"(?:[^"\\]|\\.)*"')
+    alts = {
+        name: [_json.loads(a) for a in literal.findall(body)]
+        for name, body in rules.items()
+        if name != "root"
+    }
+    for pick in range(max(len(v) for v in alts.values())):
+        out = ""
+        for token in _re.findall(r'"(?:[^"\\]|\\.)*"|[a-z]+', rules["root"]):
+            out += (
+                _json.loads(token)
+                if token.startswith('"')
+                else alts[token][pick % len(alts[token])]
+            )
+        data = _json.loads(out)  # raises on the bare words the unquoted grammar produced
+        assert data["route"] in ("records", "prose")
+        to_query(data)  # and the validator takes it without an exception
+
+
+def test_an_unsure_two_part_question_the_llm_sends_to_the_records_runs_both_parts(plan_services):
+    question = "How many goals and how many objectives are laid down?"
+    assert parse_record_query(build_frame(question)).confidence == "unsure"
+    gen = plan_services.answers.generator("fake")
+    gen.queue('{"route": "records", "table": "goals", "action": "count"}')
+    ans = plan_services.answers.answer(question, mode="fake", disabled=["reading"])
+    assert Code.QUERY_LLM in ans.codes() and Code.ROUTE_RECORDS in ans.codes()
+    assert "4" in ans.answer and "13" in ans.answer  # the goals and the objectives counted

@@ -1,7 +1,9 @@
-"""When the rules are unsure: the local LLM fills the record query as JSON under a grammar that
-enumerates every allowed field and value (never free text). The route step uses its choice
-(records or prose); the query that runs is the rules' own (the LLM drops numbers and names the
-rules found: "Objective 4.2" became every objective), the LLM's query is kept for the trace.
+"""When the rules are unsure: the local LLM chooses, as JSON under a grammar that enumerates every
+allowed value (never free text), whether the records answer the question and which table and
+action they are. The route step checks the choice against the rules' parse (records only when the
+LLM names the rules' table); the query that runs is the rules' own: asked to fill every field, the
+LLM copied the example's values ("agency": "DOE" for an objectives question) and took 5.8 s p50
+against 2.2 s for the three keys.
 """
 
 from __future__ import annotations
@@ -12,9 +14,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from assistant.answer.frame import QuestionFrame
-from assistant.answer.records.query import FIELDS, SPONSORS, RecordParse, RecordQuery, YearFilter
+from assistant.answer.records.query import RecordParse, RecordQuery, YearFilter
 from assistant.components.llm import Generator
-from assistant.knowledge.records import records
 from assistant.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -29,38 +30,24 @@ SYSTEM = (
 
 
 def _alts(values: list[str]) -> str:
-    return " | ".join(json.dumps(v) for v in values)
+    """GBNF alternatives that match the JSON strings of ``values`` (quotes included: the GBNF
+    literal "records" alone would match the bare word, which no JSON parser accepts)."""
+    return " | ".join(json.dumps(json.dumps(v)) for v in values)
 
 
 def grammar() -> str:
-    recs = records()
-    states = sorted({loc.state for r in recs.institutes for loc in r.locations})
-    years = sorted({str(r.year) for r in recs.institutes})
-    institutes = [r.acronym for r in recs.institutes]
     return "\n".join(
         [
-            'root ::= "{" "\\"route\\": " route ", \\"table\\": " table ", \\"action\\": " action '
-            '", \\"field\\": " field ", \\"agency\\": " agency ", \\"state\\": " state ", \\"year\\": " year '
-            '", \\"year_op\\": " yop ", \\"institute\\": " inst ", \\"goal\\": " goal "}"',
+            'root ::= "{" "\\"route\\": " route ", \\"table\\": " table ", \\"action\\": " action "}"',
             f"route ::= {_alts(['records', 'prose'])}",
             f"table ::= {_alts(['institutes', 'goals', 'objectives', 'agencies'])}",
             f"action ::= {_alts(['list', 'count', 'lookup', 'first', 'last', 'most'])}",
-            f"field ::= {_alts([*FIELDS, 'none'])}",
-            f"agency ::= {_alts([*SPONSORS, 'none'])}",
-            f"state ::= {_alts([*states, 'none'])}",
-            f"year ::= {_alts([*years, 'none'])}",
-            f"yop ::= {_alts(['eq', 'before', 'after', 'none'])}",
-            f"inst ::= {_alts([*institutes, 'none'])}",
-            f"goal ::= {_alts(['1', '2', '3', '4', 'none'])}",
         ]
     )
 
 
 EXAMPLE_Q = "Which DOE institutes were founded after 2015?"
-EXAMPLE_A = (
-    '{"route": "records", "table": "institutes", "action": "list", "field": "none", "agency": "DOE", '
-    '"state": "none", "year": "2015", "year_op": "after", "institute": "none", "goal": "none"}'
-)
+EXAMPLE_A = '{"route": "records", "table": "institutes", "action": "list"}'
 
 
 def to_query(data: dict) -> RecordQuery | None:
@@ -120,6 +107,7 @@ class LLMChoice:
 
     route: Literal["records", "prose", "invalid"]
     query: RecordQuery | None = None
+    table: str | None = None
 
 
 def llm_record_query(
@@ -132,11 +120,15 @@ def llm_record_query(
         {"role": "user", "content": frame.text},
     ]
     use_grammar = settings.llm.use_grammar and gen.supports_grammar
-    raw = "".join(gen.stream(messages, 120, grammar() if use_grammar else None))
+    raw = "".join(
+        gen.stream(
+            messages, settings.answer.query_llm_max_tokens, grammar() if use_grammar else None
+        )
+    )
     try:
         data = json.loads(raw[raw.find("{") : raw.rfind("}") + 1])
     except ValueError:
         return LLMChoice("invalid")
     if not isinstance(data, dict) or data.get("route") not in ("records", "prose"):
         return LLMChoice("invalid")
-    return LLMChoice(data["route"], to_query(data))
+    return LLMChoice(data["route"], to_query(data), data.get("table"))

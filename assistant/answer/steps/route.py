@@ -4,8 +4,8 @@ count, a superlative), for prose, or for both (a two-part question with one part
 The rules parse a record query; when they are unsure (words they cannot place) their query is
 read back as a plain question and compared with the asked one by the embedding model
 (``reading``): close, the records answer it; near, records and prose both answer. Further off,
-the LLM fills the query under a grammar of the allowed fields and values (``query_llm``) and its
-choice of records or prose decides; the rules' query is the one that runs.
+the LLM chooses records or prose, and a table and an action, under a grammar of the allowed values
+(``query_llm``): records when it names the rules' table; the rules' query is the one that runs.
 """
 
 from __future__ import annotations
@@ -44,9 +44,21 @@ def run(state: AnswerState, deps: Deps) -> None:
             rest = frame.parts[1 - sure[0]]
             state.frame = build_frame(rest, frame.history, deps.settings.answer.default_lang)
             return _both(
-                state, parses[sure[0]].query, f"records: {frame.parts[sure[0]]!r}; prose: {rest!r}"
+                state,
+                [parses[sure[0]].query],
+                f"records: {frame.parts[sure[0]]!r}; prose: {rest!r}",
             )
     parse = whole
+    # "How many goals and how many objectives does the plan set out?": when the records answer an
+    # unsure question whose two parts each parse to a different record query, both parts run.
+    split = (
+        [p.query for p in parses]
+        if parses
+        and all(p.query is not None for p in parses)
+        and (parses[0].query.table, parses[0].query.action)
+        != (parses[1].query.table, parses[1].query.action)
+        else None
+    )
     if parse.confidence == "unsure" and parse.query is not None and state.enabled("reading"):
         # Words the rules could not place: does their query, read back as a question, say what
         # the question asks? Close: the records answer it; near: records and prose both.
@@ -56,10 +68,10 @@ def run(state: AnswerState, deps: Deps) -> None:
         detail = f"{sim:.2f} to {read_back!r}; unplaced: {' '.join(parse.unexplained[:6])}"
         if sim >= cfg.records_reading_sure:
             state.note(Step.ROUTE, Code.QUERY_READING, f"records: {detail}")
-            return _records(state, [parse.query])
+            return _records(state, split or [parse.query])
         if sim >= cfg.records_reading_both:
             state.note(Step.ROUTE, Code.QUERY_READING, f"both: {detail}")
-            return _both(state, parse.query, f"records and prose: {frame.text!r}")
+            return _both(state, split or [parse.query], f"records and prose: {frame.text!r}")
         state.note(Step.ROUTE, Code.QUERY_READING, f"neither: {detail}")
     if (
         parse.confidence == "unsure"
@@ -70,9 +82,10 @@ def run(state: AnswerState, deps: Deps) -> None:
         if gen is not None and state.llm_calls < deps.settings.answer.max_llm_calls - 1:
             state.llm_calls += 1
             choice = llm_record_query(gen, frame, parse, deps.settings)
-            if choice.route == "records" and parse.query is not None:
+            agrees = choice.table in (None, parse.query.table if parse.query else None)
+            if choice.route == "records" and parse.query is not None and agrees:
                 # The LLM chooses; the rules' query (every number and name they found) runs.
-                state.record_queries = [parse.query]
+                state.record_queries = split or [parse.query]
                 state.route = "records"
                 llm_own = (
                     choice.query.model_dump_json(exclude_defaults=True) if choice.query else "-"
@@ -80,15 +93,21 @@ def run(state: AnswerState, deps: Deps) -> None:
                 state.note(
                     Step.ROUTE,
                     Code.QUERY_LLM,
-                    f"records: {parse.query.model_dump_json(exclude_defaults=True)} "
-                    f"(the LLM's own query: {llm_own})",
+                    "records: "
+                    + "; ".join(
+                        q.model_dump_json(exclude_defaults=True) for q in state.record_queries
+                    )
+                    + f" (the LLM's own query: {llm_own})",
                 )
                 state.note(Step.ROUTE, Code.ROUTE_RECORDS)
                 return
             state.note(
                 Step.ROUTE,
                 Code.QUERY_LLM_REJECTED,
-                f"LLM chose {choice.route}; unplaced words: {' '.join(parse.unexplained[:6])}",
+                f"LLM chose {choice.route}"
+                + (f" of table {choice.table}" if choice.route == "records" else "")
+                + f"; the rules' table: {parse.query.table if parse.query else '-'}; "
+                f"unplaced words: {' '.join(parse.unexplained[:6])}",
             )
     state.note(Step.ROUTE, Code.ROUTE_PROSE, f"records parse: {parse.confidence}")
 
@@ -106,9 +125,10 @@ def _records(state: AnswerState, queries: list) -> None:
     state.note(Step.ROUTE, Code.ROUTE_RECORDS)
 
 
-def _both(state: AnswerState, query: RecordQuery, detail: str) -> None:
+def _both(state: AnswerState, queries: list[RecordQuery], detail: str) -> None:
     """Records answer the structured part and prose the rest (``state.frame``)."""
-    state.record_queries = [query]
+    state.record_queries = queries
     state.route = "both"
-    state.note(Step.ROUTE, Code.QUERY_RULES, query.model_dump_json(exclude_defaults=True))
+    for q in queries:
+        state.note(Step.ROUTE, Code.QUERY_RULES, q.model_dump_json(exclude_defaults=True))
     state.note(Step.ROUTE, Code.ROUTE_BOTH, detail)
