@@ -296,8 +296,8 @@ class AnswerSettings(_Section):
     )
     query_llm_max_tokens: int = Field(
         120,
-        description="Tokens the LLM may spend on the record-query JSON (its ten keys take about "
-        "70 tokens; cut short, the JSON does not parse and the question goes to prose).",
+        description="Tokens the LLM may spend on the record-query JSON (its three keys take about "
+        "20 tokens; cut short, the JSON does not parse and the question goes to prose).",
     )
     max_llm_calls: int = Field(
         2,
