@@ -491,16 +491,13 @@ class Retriever:
             if (first := out.get(m["record"])) is None:
                 out[m["record"]] = hit
                 continue
+            pages = [
+                x for x in (first.page_start, first.page_end, hit.page_start, hit.page_end) if x
+            ]
             out[m["record"]] = first.model_copy(
                 update={
                     "text": f"{first.text} {hit.text}",
-                    "page_end": max(
-                        p
-                        for p in (first.page_end, first.page_start, hit.page_end, hit.page_start)
-                        if p is not None
-                    )
-                    if any(p is not None for p in (first.page_start, hit.page_start))
-                    else None,
+                    "page_end": max(pages) if pages else None,
                     "footnotes": list(dict.fromkeys([*first.footnotes, *hit.footnotes])),
                 }
             )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from assistant.answer.frame import QuestionFrame
-from assistant.answer.records.query import RecordParse, RecordQuery, YearFilter
+from assistant.answer.records.query import RecordParse, RecordQuery
 from assistant.components.llm import Generator
 from assistant.settings import Settings
 
@@ -51,50 +51,20 @@ EXAMPLE_A = '{"route": "records", "table": "institutes", "action": "list"}'
 
 
 def to_query(data: dict) -> RecordQuery | None:
-    """Validate the LLM's JSON into a RecordQuery (None: prose, or nothing usable)."""
+    """The LLM's table and action as a RecordQuery, for the trace (None: prose, or a lookup,
+    which names no record without the rules)."""
     if data.get("route") != "records":
         return None
     table, action = data.get("table"), data.get("action")
-
-    def val(key: str) -> str | None:
-        v = data.get(key)
-        return None if v in (None, "none") else str(v)
-
-    year = None
-    if val("year"):
-        op = val("year_op") or "eq"
-        year = YearFilter(
-            op=op if op in ("eq", "before", "after") else "eq", year=int(val("year") or 0)
-        )
     try:
         if table == "institutes":
-            inst = [val("institute")] if val("institute") else []
-            field_ = val("field")
-            if action == "lookup" and not inst:
-                return None
-            return RecordQuery(
-                table="institutes",
-                action=action,
-                fields=[field_] if field_ else [],
-                institutes=inst,
-                agency=val("agency"),
-                states=[val("state")] if val("state") else [],
-                year=year,
-            )
+            return None if action == "lookup" else RecordQuery(table=table, action=action)
         if table == "agencies":
             return RecordQuery(
-                table="agencies",
-                action="most" if action == "most" else ("count" if action == "count" else "list"),
+                table=table, action=action if action in ("most", "count") else "list"
             )
         if table in ("goals", "objectives"):
-            goal = int(val("goal")) if val("goal") else None
-            return RecordQuery(
-                table=table,
-                action="count"
-                if action == "count"
-                else ("lookup" if table == "goals" and goal else "list"),
-                goal=goal,
-            )
+            return RecordQuery(table=table, action="count" if action == "count" else "list")
     except (ValueError, TypeError) as exc:
         logger.info("record query from the LLM rejected: %s", exc)
     return None

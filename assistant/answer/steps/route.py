@@ -28,14 +28,18 @@ def run(state: AnswerState, deps: Deps) -> None:
     parses = (
         [parse_record_query(frame, part) for part in frame.parts] if len(frame.parts) == 2 else []
     )
-    if (
-        parses
-        and all(p.confidence == "sure" for p in parses)
+    # Two parts that each parse to a different record query ("How many institutes and how many
+    # agencies"): both run, when the parts are sure or when an unsure whole goes to the records.
+    split = (
+        [p.query for p in parses]
+        if parses
+        and all(p.query is not None for p in parses)
         and (parses[0].query.table, parses[0].query.action)
         != (parses[1].query.table, parses[1].query.action)
-    ):
-        # "How many institutes and how many agencies": two record questions, each answered
-        return _records(state, [p.query for p in parses])
+        else None
+    )
+    if split and all(p.confidence == "sure" for p in parses):
+        return _records(state, split)
     if whole.confidence == "sure":
         return _records(state, [whole.query])
     if parses:
@@ -49,16 +53,6 @@ def run(state: AnswerState, deps: Deps) -> None:
                 f"records: {frame.parts[sure[0]]!r}; prose: {rest!r}",
             )
     parse = whole
-    # "How many goals and how many objectives does the plan set out?": when the records answer an
-    # unsure question whose two parts each parse to a different record query, both parts run.
-    split = (
-        [p.query for p in parses]
-        if parses
-        and all(p.query is not None for p in parses)
-        and (parses[0].query.table, parses[0].query.action)
-        != (parses[1].query.table, parses[1].query.action)
-        else None
-    )
     if parse.confidence == "unsure" and parse.query is not None and state.enabled("reading"):
         # Words the rules could not place: does their query, read back as a question, say what
         # the question asks? Close: the records answer it; near: records and prose both.
