@@ -243,7 +243,12 @@ class Renderer:
         t0 = time.perf_counter()
         self.llm_calls += 1
         text = "".join(
-            gen.stream(build_messages(source, lang), self.settings.renderings.max_tokens, grammar)
+            gen.stream(
+                build_messages(source, lang),
+                self.settings.renderings.max_tokens,
+                grammar,
+                context="render",
+            )
         )
         text = re.sub(r"\s+", " ", text).strip().strip("<>").strip()
         seconds = round(time.perf_counter() - t0, 3)

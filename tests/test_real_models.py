@@ -75,6 +75,34 @@ def test_local_llm_answers_in_the_askers_language(real_services, monkeypatch):
     assert en.timings.first_token_s is not None and en.timings.total_s >= en.timings.first_token_s
 
 
+@pytest.mark.skipif(not _small_ready(), reason="0.5B GGUF not provisioned")
+def test_a_parse_and_an_answer_keep_their_own_prompt_prefix():
+    """The record-query parse runs in its own llama.cpp context: an answer in between does not
+    evict its evaluated prefix (nor the reverse), so the next parse evaluates only the question."""
+    from assistant.answer.prompt import prefix_messages
+    from assistant.answer.records import llm_parse
+    from assistant.components.llm import LlamaCppGenerator, chatml
+
+    settings = real_profile_settings()
+    settings.llm.local.model = SMALL
+    gen = LlamaCppGenerator(settings)
+    gen.warm(llm_parse.prefix_messages(), context=llm_parse.CONTEXT)
+    gen.warm(prefix_messages())
+    "".join(gen.stream([*prefix_messages(), {"role": "user", "content": "Hi"}], 4))
+
+    def evaluated(context: str, messages: list[dict[str, str]]) -> bool:
+        llm = gen._contexts[context]
+        want = llm.tokenize(chatml(messages, open_assistant=False).encode(), special=True)
+        return llm._input_ids.tolist()[: len(want)] == want
+
+    assert evaluated("query", llm_parse.prefix_messages())
+    assert evaluated("answer", prefix_messages())
+    settings.llm.local.contexts = []
+    shared = LlamaCppGenerator(settings)
+    shared.warm(llm_parse.prefix_messages(), context=llm_parse.CONTEXT)
+    assert list(shared._contexts) == ["answer"]
+
+
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory):
     settings = real_profile_settings()

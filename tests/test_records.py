@@ -317,6 +317,17 @@ def test_an_llm_choice_of_another_table_than_the_rules_goes_to_prose(plan_servic
     assert "table institutes" in entry.detail and "the rules' table: objectives" in entry.detail
 
 
+def test_an_llm_choice_of_the_other_level_of_table_2_agrees_with_the_rules(plan_services):
+    # Goals and objectives are one table of the plan: naming "goals" for an objective question
+    # is not another table, so the records (the rules' objective query) answer it.
+    question = "Remind me which goal Objective 2.3 belongs to."
+    gen = plan_services.answers.generator("fake")
+    gen.queue(LLM_OWN_QUERY.replace('"objectives"', '"goals"'))
+    ans = plan_services.answers.answer(question, mode="fake", disabled=["reading"])
+    assert Code.QUERY_LLM in ans.codes() and Code.ROUTE_RECORDS in ans.codes()
+    assert "Objective 2.3" in ans.answer and "Goal 2" in ans.answer
+
+
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_the_goal_with_the_most_objectives_is_quoted_with_them(lang):
     res = execute(RecordQuery(table="goals", action="most"))

@@ -1,8 +1,12 @@
 """Generator backends: local llama.cpp (GGUF), any OpenAI-compatible endpoint, or a fake.
 
-All take chat messages and stream text pieces. The local backend keeps one Llama instance:
-llama.cpp reuses the KV cache of the longest common token prefix, so the fixed system
-prompt and few-shot examples are evaluated once (at warm-up), not per question.
+All take chat messages and stream text pieces. llama.cpp reuses the KV cache of the longest
+common token prefix, so a fixed system prompt and its few-shot examples are evaluated once (at
+warm-up), not per question — as long as no other prompt ran in between. The local backend
+therefore keeps one llama.cpp context per *purpose* (``context``: the answer, the record-query
+parse, the renderings; ``llm.local.contexts``), like the llama.cpp server's slots: the weights
+are memory-mapped once and shared, each context holds its own KV cache (about 60 MB at 2048
+tokens), and a parse between two answers no longer evicts the answer prompt, nor the reverse.
 """
 
 from __future__ import annotations
@@ -31,9 +35,10 @@ class Generator(Protocol):
         max_tokens: int,
         grammar: str | None = None,
         stop: list[str] | None = None,
+        context: str = "answer",
     ) -> Iterator[str]: ...
 
-    def warm(self, messages: list[Message]) -> None: ...
+    def warm(self, messages: list[Message], context: str = "answer") -> None: ...
 
 
 def chatml(messages: list[Message], open_assistant: bool = True) -> str:
@@ -62,17 +67,29 @@ class LlamaCppGenerator:
                 "--mode extractive.",
             ) from exc
         self.model_id = cfg.model
-        logger.info("loading local LLM path=%s", resolved.path)
-        self._llm = Llama(
+        self._new_context = lambda: Llama(
             model_path=resolved.path,
             n_ctx=cfg.n_ctx,
             n_threads=cfg.n_threads,
             n_batch=cfg.n_batch,
+            use_mmap=True,  # the contexts share one mapping of the weights
             verbose=False,
         )
+        self._own = set(cfg.contexts)
+        logger.info("loading local LLM path=%s", resolved.path)
+        self._contexts = {"answer": self._new_context()}
         self.temperature = settings.llm.temperature
-        self._lock = threading.Lock()  # one generation at a time: the KV cache is shared
+        # one generation at a time, whatever the context: two would share the 2 cores
+        self._lock = threading.Lock()
         self._grammars: dict[str, object] = {}
+
+    def _context(self, purpose: str):  # noqa: ANN202
+        """The llama.cpp context of ``purpose`` (made on first use; under the lock)."""
+        name = purpose if purpose in self._own else "answer"
+        if name not in self._contexts:
+            logger.info("opening llama.cpp context for %s", name)
+            self._contexts[name] = self._new_context()
+        return self._contexts[name]
 
     def _grammar(self, gbnf: str):  # noqa: ANN202
         if gbnf not in self._grammars:
@@ -81,17 +98,17 @@ class LlamaCppGenerator:
             self._grammars[gbnf] = LlamaGrammar.from_string(gbnf, verbose=False)
         return self._grammars[gbnf]
 
-    def warm(self, messages: list[Message]) -> None:
+    def warm(self, messages: list[Message], context: str = "answer") -> None:
         """Evaluate the fixed prefix once so the first user does not pay for it."""
         prompt = chatml(messages, open_assistant=False)
         with self._lock:
-            for _ in self._llm.create_completion(
+            for _ in self._context(context).create_completion(
                 prompt, max_tokens=1, temperature=0.0, stream=True
             ):
                 break
 
     def count_tokens(self, text: str) -> int:
-        return len(self._llm.tokenize(text.encode(), add_bos=False, special=True))
+        return len(self._contexts["answer"].tokenize(text.encode(), add_bos=False, special=True))
 
     def stream(
         self,
@@ -99,6 +116,7 @@ class LlamaCppGenerator:
         max_tokens: int,
         grammar: str | None = None,
         stop: list[str] | None = None,
+        context: str = "answer",
     ) -> Iterator[str]:
         prompt = chatml(messages)
         kwargs = {
@@ -110,7 +128,7 @@ class LlamaCppGenerator:
         if grammar:
             kwargs["grammar"] = self._grammar(grammar)
         with self._lock:
-            for chunk in self._llm.create_completion(prompt, **kwargs):
+            for chunk in self._context(context).create_completion(prompt, **kwargs):
                 piece = chunk["choices"][0]["text"]
                 if piece:
                     yield piece
@@ -138,7 +156,7 @@ class OpenAIGenerator:
             max_retries=1,
         )
 
-    def warm(self, messages: list[Message]) -> None:
+    def warm(self, messages: list[Message], context: str = "answer") -> None:
         return None  # the server keeps its own cache
 
     def stream(
@@ -147,6 +165,7 @@ class OpenAIGenerator:
         max_tokens: int,
         grammar: str | None = None,
         stop: list[str] | None = None,
+        context: str = "answer",
     ) -> Iterator[str]:
         from openai import APIConnectionError, APIError
 
@@ -188,8 +207,8 @@ class FakeGenerator:
         self.replies.extend(replies)
         return self
 
-    def warm(self, messages: list[Message]) -> None:
-        self.calls.append({"warm": True, "messages": messages})
+    def warm(self, messages: list[Message], context: str = "answer") -> None:
+        self.calls.append({"warm": True, "messages": messages, "context": context})
 
     def stream(
         self,
@@ -197,8 +216,11 @@ class FakeGenerator:
         max_tokens: int,
         grammar: str | None = None,
         stop: list[str] | None = None,
+        context: str = "answer",
     ) -> Iterator[str]:
-        self.calls.append({"messages": messages, "max_tokens": max_tokens, "grammar": grammar})
+        self.calls.append(
+            {"messages": messages, "max_tokens": max_tokens, "grammar": grammar, "context": context}
+        )
         reply = self.replies.popleft() if self.replies else "NOT_FOUND"
         for word in reply.split(" "):
             yield word + " "

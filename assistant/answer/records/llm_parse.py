@@ -80,19 +80,29 @@ class LLMChoice:
     table: str | None = None
 
 
-def llm_record_query(
-    gen: Generator, frame: QuestionFrame, parse: RecordParse, settings: Settings
-) -> LLMChoice:
-    messages = [
+CONTEXT = "query"  # the llama.cpp context that keeps this prompt's prefix evaluated
+
+
+def prefix_messages() -> list[dict[str, str]]:
+    """The fixed part of the prompt (warmed once in the query context)."""
+    return [
         {"role": "system", "content": SYSTEM},
         {"role": "user", "content": EXAMPLE_Q},
         {"role": "assistant", "content": EXAMPLE_A},
-        {"role": "user", "content": frame.text},
     ]
+
+
+def llm_record_query(
+    gen: Generator, frame: QuestionFrame, parse: RecordParse, settings: Settings
+) -> LLMChoice:
+    messages = [*prefix_messages(), {"role": "user", "content": frame.text}]
     use_grammar = settings.llm.use_grammar and gen.supports_grammar
     raw = "".join(
         gen.stream(
-            messages, settings.answer.query_llm_max_tokens, grammar() if use_grammar else None
+            messages,
+            settings.answer.query_llm_max_tokens,
+            grammar() if use_grammar else None,
+            context=CONTEXT,
         )
     )
     try:

@@ -31,6 +31,13 @@ Action = Literal["list", "count", "lookup", "first", "last", "most", "goal_of"]
 FieldName = Literal["hq", "agency", "established", "focus", "name", "outcome"]
 FIELDS: tuple[str, ...] = ("hq", "agency", "established", "focus", "name")
 SPONSORS = ("DoD", "DOE", "DOC")
+# The plan's source of each table: goals and objectives are the two levels of one table.
+SOURCE: dict[str, str] = {
+    "institutes": "Table 1",
+    "goals": "Table 2",
+    "objectives": "Table 2",
+    "agencies": "Figure 1",
+}
 
 
 class YearFilter(BaseModel):

@@ -5,14 +5,15 @@ The rules parse a record query; when they are unsure (words they cannot place) t
 read back as a plain question and compared with the asked one by the embedding model
 (``reading``): close, the records answer it; near, records and prose both answer. Further off,
 the LLM chooses records or prose, and a table and an action, under a grammar of the allowed values
-(``query_llm``): records when it names the rules' table; the rules' query is the one that runs.
+(``query_llm``): records when it names the rules' table (goals and objectives are both Table 2);
+the rules' query is the one that runs.
 """
 
 from __future__ import annotations
 
 from assistant.answer.frame import build_frame
 from assistant.answer.records.llm_parse import llm_record_query
-from assistant.answer.records.query import RecordQuery, parse_record_query
+from assistant.answer.records.query import SOURCE, RecordQuery, parse_record_query
 from assistant.answer.records.render import reading
 from assistant.answer.state import AnswerState, Deps
 from assistant.answer.trace import Code, Step
@@ -76,7 +77,11 @@ def run(state: AnswerState, deps: Deps) -> None:
         if gen is not None and state.llm_calls < deps.settings.answer.max_llm_calls - 1:
             state.llm_calls += 1
             choice = llm_record_query(gen, frame, parse, deps.settings)
-            agrees = choice.table in (None, parse.query.table if parse.query else None)
+            # Agreement is on the plan's table: "objectives of goal 2" named as table goals is
+            # still Table 2 (the grammar offers its two levels as two values).
+            agrees = choice.table is None or (
+                parse.query is not None and SOURCE[choice.table] == SOURCE[parse.query.table]
+            )
             if choice.route == "records" and parse.query is not None and agrees:
                 # The LLM chooses; the rules' query (every number and name they found) runs.
                 state.record_queries = split or [parse.query]
