@@ -216,6 +216,13 @@ class Renderer:
     def available(self) -> bool:
         return self.settings.renderings.enabled and self.model_id() is not None
 
+    def warm(self) -> None:
+        """Evaluate the renderings' fixed prompt prefixes once (the generator keeps them)."""
+        gen = self._generator(self.settings.llm.mode) if self.available() else None
+        if gen is not None:
+            for lang in SYSTEM:
+                gen.warm([{"role": "system", "content": SYSTEM[lang]}])
+
     def render(self, sentences: Iterable[str], lang: str) -> list[QuoteRendering]:
         """Each sentence rendered in ``lang`` (from the cache when it was rendered before)."""
         gen = self._generator(self.settings.llm.mode)
@@ -247,7 +254,6 @@ class Renderer:
                 build_messages(source, lang),
                 self.settings.renderings.max_tokens,
                 grammar,
-                context="render",
             )
         )
         text = re.sub(r"\s+", " ", text).strip().strip("<>").strip()

@@ -224,11 +224,10 @@ class LocalLLMSettings(_Section):
     n_ctx: int = 2048
     n_threads: int = 2
     n_batch: int = 256
-    contexts: list[Literal["query", "render"]] = Field(
-        ["query", "render"],
-        description="Purposes that get their own llama.cpp context (KV cache, about 60 MB each; "
-        "the weights are shared), so their fixed prompt prefix stays evaluated between answers; "
-        "the others share the answer's.",
+    prefix_snapshots: bool = Field(
+        True,
+        description="Keep a snapshot of each warmed prompt prefix (answer, record-query parse, "
+        "renderings; a few MB each) and restore it before a prompt that starts with it.",
     )
 
 

@@ -76,31 +76,37 @@ def test_local_llm_answers_in_the_askers_language(real_services, monkeypatch):
 
 
 @pytest.mark.skipif(not _small_ready(), reason="0.5B GGUF not provisioned")
-def test_a_parse_and_an_answer_keep_their_own_prompt_prefix():
-    """The record-query parse runs in its own llama.cpp context: an answer in between does not
-    evict its evaluated prefix (nor the reverse), so the next parse evaluates only the question."""
+def test_a_warmed_prompt_prefix_is_restored_after_another_prompt_ran():
+    """The answer prompt and the record-query parse take turns in one llama.cpp context: the
+    parse after an answer restores its warmed prefix (no re-evaluation) and generates exactly
+    what a generator without snapshots generates."""
     from assistant.answer.prompt import prefix_messages
     from assistant.answer.records import llm_parse
-    from assistant.components.llm import LlamaCppGenerator, chatml
+    from assistant.components.llm import LlamaCppGenerator
 
     settings = real_profile_settings()
     settings.llm.local.model = SMALL
+    settings.llm.temperature = 0.0
+    question = {"role": "user", "content": "Which hubs does the Pentagon look after?"}
+    parse = [*llm_parse.prefix_messages(), question]
+    grammar = llm_parse.grammar()
+
     gen = LlamaCppGenerator(settings)
-    gen.warm(llm_parse.prefix_messages(), context=llm_parse.CONTEXT)
+    gen.warm(llm_parse.prefix_messages())
     gen.warm(prefix_messages())
+    assert gen.restores == 0 and len(gen._snapshots) == 2
     "".join(gen.stream([*prefix_messages(), {"role": "user", "content": "Hi"}], 4))
+    assert gen.restores == 0  # the answer prefix was the one evaluated last
+    restored = "".join(gen.stream(parse, 24, grammar))
+    assert gen.restores == 1
+    "".join(gen.stream(parse, 24, grammar))
+    assert gen.restores == 1  # the context already holds the parse prefix
 
-    def evaluated(context: str, messages: list[dict[str, str]]) -> bool:
-        llm = gen._contexts[context]
-        want = llm.tokenize(chatml(messages, open_assistant=False).encode(), special=True)
-        return llm._input_ids.tolist()[: len(want)] == want
-
-    assert evaluated("query", llm_parse.prefix_messages())
-    assert evaluated("answer", prefix_messages())
-    settings.llm.local.contexts = []
-    shared = LlamaCppGenerator(settings)
-    shared.warm(llm_parse.prefix_messages(), context=llm_parse.CONTEXT)
-    assert list(shared._contexts) == ["answer"]
+    settings.llm.local.prefix_snapshots = False
+    plain = LlamaCppGenerator(settings)
+    plain.warm(llm_parse.prefix_messages())
+    assert plain._snapshots == []
+    assert "".join(plain.stream(parse, 24, grammar)) == restored
 
 
 @pytest.fixture(scope="module")

@@ -200,3 +200,18 @@ def test_a_footnotes_bare_url_is_not_rendered():
     url = "Footnote 12: https://www.whitehouse.gov/briefing-room/2022/10/24/readout 제조-usa-이사/"
     assert quote_sentences(url) == []
     assert quote_sentences(FUNDING_KO) == [FUNDING_KO]
+
+
+def test_the_warmed_rendering_prefix_starts_every_rendering_prompt(tmp_path):
+    # The generator keeps a snapshot of each warmed prefix and restores it only for prompts that
+    # start with it: the renderings' warm-up must be the exact start of their prompts.
+    from assistant.components.llm import chatml
+
+    gen = FakeGenerator().queue(FUNDING_EN)
+    renderer = _renderer(tmp_path, gen)
+    renderer.warm()
+    warmed = [chatml(c["messages"], open_assistant=False) for c in gen.calls if c.get("warm")]
+    assert len(warmed) == 2
+    renderer.render([FUNDING_KO], "en")
+    prompt = chatml(gen.calls[-1]["messages"])
+    assert sum(prompt.startswith(w) for w in warmed) == 1

@@ -234,6 +234,7 @@ def warm(services: Any) -> None:
         services.retriever.snapshot  # noqa: B018  (loads the index)
         services.embedder.embed_queries(["warm-up"])
         services.answers.warm()
+        services.renderer.warm()
         logger.info("warm-up done")
     except Exception as exc:  # the first question will report the problem to the user
         logger.warning("warm-up failed: %s", exc)

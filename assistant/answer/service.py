@@ -18,7 +18,6 @@ from workflows.events import StopEvent
 
 from assistant.answer.pipeline import AnswerWorkflow, Published
 from assistant.answer.prompt import prefix_messages
-from assistant.answer.records.llm_parse import CONTEXT as QUERY_CONTEXT
 from assistant.answer.records.llm_parse import prefix_messages as query_prefix_messages
 from assistant.answer.state import ABLATABLE, AnswerState, Deps
 from assistant.components.embedding import Embedder
@@ -76,7 +75,7 @@ class AnswerService:
         gen = self.generator(mode or self.settings.llm.mode)
         if gen is not None:
             gen.warm(prefix_messages())
-            gen.warm(query_prefix_messages(), context=QUERY_CONTEXT)
+            gen.warm(query_prefix_messages())
 
     # ------------------------------------------------------------------ main path
 

@@ -1,12 +1,12 @@
 """Generator backends: local llama.cpp (GGUF), any OpenAI-compatible endpoint, or a fake.
 
 All take chat messages and stream text pieces. llama.cpp reuses the KV cache of the longest
-common token prefix, so a fixed system prompt and its few-shot examples are evaluated once (at
-warm-up), not per question — as long as no other prompt ran in between. The local backend
-therefore keeps one llama.cpp context per *purpose* (``context``: the answer, the record-query
-parse, the renderings; ``llm.local.contexts``), like the llama.cpp server's slots: the weights
-are memory-mapped once and shared, each context holds its own KV cache (about 60 MB at 2048
-tokens), and a parse between two answers no longer evicts the answer prompt, nor the reverse.
+common token prefix, but only of the prompt evaluated last: the answer prompt (about 770 tokens,
+12.8 s to evaluate on 2 cores), the record-query parse (154 tokens, 2.3 s) and the renderings
+take turns, and each evicted the others'. The local backend therefore keeps a *snapshot* of each
+warmed fixed prefix (``warm``; llama.cpp's state save, 4-21 MB each, ``llm.local.prefix_snapshots``)
+and restores the one a prompt starts with before generating, so each prompt evaluates only its
+own new tokens: one context, one copy of the weights.
 """
 
 from __future__ import annotations
@@ -35,10 +35,9 @@ class Generator(Protocol):
         max_tokens: int,
         grammar: str | None = None,
         stop: list[str] | None = None,
-        context: str = "answer",
     ) -> Iterator[str]: ...
 
-    def warm(self, messages: list[Message], context: str = "answer") -> None: ...
+    def warm(self, messages: list[Message]) -> None: ...
 
 
 def chatml(messages: list[Message], open_assistant: bool = True) -> str:
@@ -67,29 +66,38 @@ class LlamaCppGenerator:
                 "--mode extractive.",
             ) from exc
         self.model_id = cfg.model
-        self._new_context = lambda: Llama(
+        logger.info("loading local LLM path=%s", resolved.path)
+        self._llm = Llama(
             model_path=resolved.path,
             n_ctx=cfg.n_ctx,
             n_threads=cfg.n_threads,
             n_batch=cfg.n_batch,
-            use_mmap=True,  # the contexts share one mapping of the weights
             verbose=False,
         )
-        self._own = set(cfg.contexts)
-        logger.info("loading local LLM path=%s", resolved.path)
-        self._contexts = {"answer": self._new_context()}
         self.temperature = settings.llm.temperature
-        # one generation at a time, whatever the context: two would share the 2 cores
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one generation at a time: the KV cache is shared
         self._grammars: dict[str, object] = {}
+        self._snapshots_on = cfg.prefix_snapshots
+        self._snapshots: list[tuple[list[int], object]] = []  # (prefix tokens, LlamaState)
+        self.restores = 0  # snapshot restores so far (for tests and the log)
 
-    def _context(self, purpose: str):  # noqa: ANN202
-        """The llama.cpp context of ``purpose`` (made on first use; under the lock)."""
-        name = purpose if purpose in self._own else "answer"
-        if name not in self._contexts:
-            logger.info("opening llama.cpp context for %s", name)
-            self._contexts[name] = self._new_context()
-        return self._contexts[name]
+    def _tokens(self, text: str) -> list[int]:
+        return self._llm.tokenize(text.encode("utf-8"), special=True)  # as create_completion
+
+    def _restore(self, tokens: list[int]) -> None:
+        """Load the snapshot of the longest warmed prefix ``tokens`` starts with, when it covers
+        more of them than what the context holds now (under the lock)."""
+        from llama_cpp import Llama
+
+        held = Llama.longest_token_prefix(self._llm._input_ids.tolist(), tokens)
+        best = max(
+            (snap for snap in self._snapshots if tokens[: len(snap[0])] == snap[0]),
+            key=lambda snap: len(snap[0]),
+            default=None,
+        )
+        if best is not None and len(best[0]) > held:
+            self._llm.load_state(best[1])
+            self.restores += 1
 
     def _grammar(self, gbnf: str):  # noqa: ANN202
         if gbnf not in self._grammars:
@@ -98,17 +106,24 @@ class LlamaCppGenerator:
             self._grammars[gbnf] = LlamaGrammar.from_string(gbnf, verbose=False)
         return self._grammars[gbnf]
 
-    def warm(self, messages: list[Message], context: str = "answer") -> None:
-        """Evaluate the fixed prefix once so the first user does not pay for it."""
+    def warm(self, messages: list[Message]) -> None:
+        """Evaluate a fixed prefix once so the first user does not pay for it, and keep a
+        snapshot of it for the prompts that start with it."""
         prompt = chatml(messages, open_assistant=False)
         with self._lock:
-            for _ in self._context(context).create_completion(
+            tokens = self._tokens(prompt)
+            if any(snap[0] == tokens for snap in self._snapshots):
+                return
+            self._restore(tokens)
+            for _ in self._llm.create_completion(
                 prompt, max_tokens=1, temperature=0.0, stream=True
             ):
                 break
+            if self._snapshots_on and self._llm._input_ids.tolist()[: len(tokens)] == tokens:
+                self._snapshots.append((tokens, self._llm.save_state()))
 
     def count_tokens(self, text: str) -> int:
-        return len(self._contexts["answer"].tokenize(text.encode(), add_bos=False, special=True))
+        return len(self._llm.tokenize(text.encode(), add_bos=False, special=True))
 
     def stream(
         self,
@@ -116,7 +131,6 @@ class LlamaCppGenerator:
         max_tokens: int,
         grammar: str | None = None,
         stop: list[str] | None = None,
-        context: str = "answer",
     ) -> Iterator[str]:
         prompt = chatml(messages)
         kwargs = {
@@ -128,7 +142,9 @@ class LlamaCppGenerator:
         if grammar:
             kwargs["grammar"] = self._grammar(grammar)
         with self._lock:
-            for chunk in self._context(context).create_completion(prompt, **kwargs):
+            if self._snapshots:
+                self._restore(self._tokens(prompt))
+            for chunk in self._llm.create_completion(prompt, **kwargs):
                 piece = chunk["choices"][0]["text"]
                 if piece:
                     yield piece
@@ -156,7 +172,7 @@ class OpenAIGenerator:
             max_retries=1,
         )
 
-    def warm(self, messages: list[Message], context: str = "answer") -> None:
+    def warm(self, messages: list[Message]) -> None:
         return None  # the server keeps its own cache
 
     def stream(
@@ -165,7 +181,6 @@ class OpenAIGenerator:
         max_tokens: int,
         grammar: str | None = None,
         stop: list[str] | None = None,
-        context: str = "answer",
     ) -> Iterator[str]:
         from openai import APIConnectionError, APIError
 
@@ -207,8 +222,8 @@ class FakeGenerator:
         self.replies.extend(replies)
         return self
 
-    def warm(self, messages: list[Message], context: str = "answer") -> None:
-        self.calls.append({"warm": True, "messages": messages, "context": context})
+    def warm(self, messages: list[Message]) -> None:
+        self.calls.append({"warm": True, "messages": messages})
 
     def stream(
         self,
@@ -216,11 +231,8 @@ class FakeGenerator:
         max_tokens: int,
         grammar: str | None = None,
         stop: list[str] | None = None,
-        context: str = "answer",
     ) -> Iterator[str]:
-        self.calls.append(
-            {"messages": messages, "max_tokens": max_tokens, "grammar": grammar, "context": context}
-        )
+        self.calls.append({"messages": messages, "max_tokens": max_tokens, "grammar": grammar})
         reply = self.replies.popleft() if self.replies else "NOT_FOUND"
         for word in reply.split(" "):
             yield word + " "

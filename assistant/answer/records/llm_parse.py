@@ -80,11 +80,8 @@ class LLMChoice:
     table: str | None = None
 
 
-CONTEXT = "query"  # the llama.cpp context that keeps this prompt's prefix evaluated
-
-
 def prefix_messages() -> list[dict[str, str]]:
-    """The fixed part of the prompt (warmed once in the query context)."""
+    """The fixed part of the prompt (warmed once; the generator keeps its snapshot)."""
     return [
         {"role": "system", "content": SYSTEM},
         {"role": "user", "content": EXAMPLE_Q},
@@ -102,7 +99,6 @@ def llm_record_query(
             messages,
             settings.answer.query_llm_max_tokens,
             grammar() if use_grammar else None,
-            context=CONTEXT,
         )
     )
     try:
