@@ -29,7 +29,7 @@ from pathlib import Path
 from assistant.knowledge.glossary import glossary
 from assistant.knowledge.lexicon import lexicon
 from assistant.knowledge.records import english_text
-from assistant.numbers import unsupported_quantities
+from assistant.numbers import english_amounts, unsupported_quantities
 from assistant.settings import Settings
 from assistant.types import Answer, Citation, QuoteRendering
 
@@ -71,8 +71,8 @@ def quote_sentences(quote: str) -> list[str]:
     return [s for s in sentences_of(quote, lang) if s.strip() and not _URL_ONLY.match(s)]
 
 
-# Part of the cache key: a rendering checked by older rules is made (and checked) again.
-CHECKS_VERSION = 3
+# Part of the cache key: a rendering made or checked by older rules is made (and checked) again.
+CHECKS_VERSION = 4
 _URL_ONLY = re.compile(r"^\s*(?:Footnote \d+:\s*)?https?://", re.IGNORECASE)
 
 
@@ -122,6 +122,8 @@ def build_messages(source: str, lang: str) -> list[dict[str, str]]:
     gl = glossary()
     fixed = gl.fix_artifacts(source)
     names = [gl.by_key[k] for k in gl.entities_in(fixed)]
+    if lang == "en":
+        fixed = english_amounts(fixed)  # the model copies "$644 billion", it miscounts 억
     hint = "; ".join(f"{e.key} = {e.name_en}" for e in names)
     label = "Korean" if lang == "en" else "English"
     user = (f"Names: {hint}\n" if hint else "") + f"{label} sentence: <<<{fixed}>>>"

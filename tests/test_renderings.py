@@ -215,3 +215,16 @@ def test_the_warmed_rendering_prefix_starts_every_rendering_prompt(tmp_path):
     renderer.render([FUNDING_KO], "en")
     prompt = chatml(gen.calls[-1]["messages"])
     assert sum(prompt.startswith(w) for w in warmed) == 1
+
+
+def test_korean_amounts_reach_the_model_in_their_english_form():
+    # 억 is 10^8: the 1.5B model turned "6,440억 달러" into "$64.4 billion"; it copies the exact
+    # English form it is given, and the check still compares with the Korean amount.
+    user = build_messages(
+        "민간 부문은 6,440억 달러를 투자했고 비용은 1,250억~1,500억 달러입니다.", "en"
+    )[1]
+    assert "$644 billion" in user["content"] and "$125 billion–$150 billion" in user["content"]
+    assert "억" not in user["content"]
+    src = "민간 부문은 6,440억 달러를 투자했습니다."
+    assert check_rendering(src, "The private sector invested $644 billion.", "en") == []
+    assert check_rendering(src, "The private sector invested $64.4 billion.", "en")

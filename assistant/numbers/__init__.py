@@ -8,12 +8,13 @@ matches quantities across languages; ``format`` renders them.
 
 from assistant.numbers.compare import same_quantity, unsupported_quantities
 from assistant.numbers.extract import find_quantities
-from assistant.numbers.format import annotate_ko, format_en, format_ko
+from assistant.numbers.format import annotate_ko, english_amounts, format_en, format_ko
 from assistant.numbers.quantity import Quantity
 
 __all__ = [
     "Quantity",
     "annotate_ko",
+    "english_amounts",
     "find_quantities",
     "format_en",
     "format_ko",

@@ -97,12 +97,7 @@ def format_ko(q: Quantity) -> str:
     return text
 
 
-def annotate_ko(text: str) -> str:
-    """Append "(= $307 million)" after every amount written with 만/억/조/천.
-
-    Plain numbers, years and percentages are already unambiguous and are left alone.
-    Idempotent: an amount already followed by "(=" is skipped.
-    """
+def _ko_amounts(text: str, replace: bool) -> str:
     out: list[str] = []
     pos = 0
     for q in find_quantities(text):
@@ -110,8 +105,24 @@ def annotate_ko(text: str) -> str:
             continue
         if re.match(r"\s*\(=", text[q.end :]):
             continue
-        out.append(text[pos : q.end])
-        out.append(f"(= {format_en(q)})")
+        out.append(text[pos : q.start] if replace else text[pos : q.end])
+        out.append(format_en(q) if replace else f"(= {format_en(q)})")
         pos = q.end
     out.append(text[pos:])
     return "".join(out)
+
+
+def annotate_ko(text: str) -> str:
+    """Append "(= $307 million)" after every amount written with 만/억/조/천.
+
+    Plain numbers, years and percentages are already unambiguous and are left alone.
+    Idempotent: an amount already followed by "(=" is skipped.
+    """
+    return _ko_amounts(text, replace=False)
+
+
+def english_amounts(text: str) -> str:
+    """Every amount written with 만/억/조/천 replaced by its English form ("6,440억 달러" ->
+    "$644 billion"): a small model converts 억 wrongly (to "$64.4 billion") but copies "$644
+    billion" as it stands."""
+    return _ko_amounts(text, replace=True)
