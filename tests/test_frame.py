@@ -59,6 +59,23 @@ def test_two_part_questions_are_split():
     assert len(build_frame("Where and when was LIFT founded?").parts) == 1
 
 
+def test_two_questions_in_one_message_are_two_parts():
+    assert build_frame(
+        "Which agencies sponsor institutes? Which of those are in Michigan?"
+    ).parts == [
+        "Which agencies sponsor institutes",
+        "Which of those are in Michigan?",
+    ]
+    assert build_frame(
+        "어느 부처가 연구소를 후원하나요? 그중 미시간에 있는 연구소는 어디예요?"
+    ).parts == [
+        "어느 부처가 연구소를 후원하나요",
+        "그중 미시간에 있는 연구소는 어디예요?",
+    ]
+    # the second sentence asks nothing: one part
+    assert len(build_frame("Where is LIFT? I ask because we are nearby.").parts) == 1
+
+
 def test_follow_up_resolution_uses_the_history_once():
     history = [
         Turn(role="user", content="Tell me about LIFT."),

@@ -425,6 +425,17 @@ def _explained_spans(text: str, frame: QuestionFrame) -> str:
     return out
 
 
+def _names_a_filter(text: str) -> bool:
+    """A place, an agency or a year: a condition of a Table 1 question."""
+    gl = glossary()
+    agencies = {a.key for a in records().agencies}
+    return bool(
+        gl.place_matches(text, fuzzy=True)
+        or any(k in agencies for k in gl.entities_in(text))
+        or any(q.unit == "year" for q in find_quantities(text))
+    )
+
+
 def parse_record_query(frame: QuestionFrame, text: str | None = None) -> RecordParse:
     """Rules first: which table, which action, which fields and filters, and how sure."""
     text = text if text is not None else frame.text
@@ -449,6 +460,11 @@ def parse_record_query(frame: QuestionFrame, text: str | None = None) -> RecordP
         return RecordParse(None, "none", [], [f"other:{','.join(others) or 'country'}"])
     agencies = [k for k in names if k in {a.key for a in recs.agencies}]
     described, focus_words = ([], []) if institutes else _focus_matches(text)
+    asked = without_self_description(text, lexicon().both())
+    if described and asked != text and not _focus_matches(asked)[0] and _names_a_filter(asked):
+        # "We're a sensor company. Which institutes are in California?": the technology of the
+        # asker's own description is a filter only when the question itself names none.
+        described = []
     places = gl.place_matches(text, fuzzy=True)
     states = sorted({p.en for p in places if p.kind == "state"})
     cities = sorted({p.en for p in places if p.kind == "city" and p.en not in states})
