@@ -6,8 +6,9 @@ The local LLM translates one sentence at a time. It is given the sentence with t
 already replaced by the real names (승강기 -> LIFT, from the glossary) and the English names of
 the entities it holds; an English rendering is generated under a grammar without Hangul. Every
 rendering is then checked against its source: the same numbers (amounts, years, percentages in
-either language), the same named entities, the same polarity. One that fails is *withheld* (the
-card says why) and never shown as a translation.
+either language), the same named entities, the same polarity. One that fails is asked for again with what the checks found
+(``renderings.repair_attempts``); one that still fails is *withheld* (the card says why) and never
+shown as a translation.
 
 Renderings are cached by sentence hash in a SQLite file that lives with the index build (copied
 forward when the index is rebuilt), so the second ask of a question costs no LLM call, and they
@@ -72,7 +73,7 @@ def quote_sentences(quote: str) -> list[str]:
 
 
 # Part of the cache key: a rendering made or checked by older rules is made (and checked) again.
-CHECKS_VERSION = 4
+CHECKS_VERSION = 5
 _URL_ONLY = re.compile(r"^\s*(?:Footnote \d+:\s*)?https?://", re.IGNORECASE)
 
 
@@ -128,6 +129,17 @@ def build_messages(source: str, lang: str) -> list[dict[str, str]]:
     label = "Korean" if lang == "en" else "English"
     user = (f"Names: {hint}\n" if hint else "") + f"{label} sentence: <<<{fixed}>>>"
     return [{"role": "system", "content": SYSTEM[lang]}, {"role": "user", "content": user}]
+
+
+def repair_request(problems: list[str], lang: str) -> str:
+    """What the checks found, said to the model as the request for another attempt."""
+    label = "Korean" if lang == "en" else "English"
+    found = "\n".join(f"- {p}" for p in problems)
+    return (
+        f"The checks found these problems in your translation:\n{found}\nTranslate the {label} "
+        "sentence again, closer to it, keeping every number, name and term it has. Reply with the "
+        "translation only, on one line."
+    )
 
 
 class RenderingStore:
@@ -250,27 +262,37 @@ class Renderer:
             NO_HANGUL_LINE if lang == "en" and getattr(gen, "supports_grammar", False) else None
         )
         t0 = time.perf_counter()
-        self.llm_calls += 1
-        text = "".join(
-            gen.stream(
-                build_messages(source, lang),
-                self.settings.renderings.max_tokens,
-                grammar,
-            )
-        )
-        text = re.sub(r"\s+", " ", text).strip().strip("<>").strip()
+        messages = build_messages(source, lang)
+        attempts = 0
+        while True:
+            attempts += 1
+            self.llm_calls += 1
+            text = "".join(gen.stream(messages, self.settings.renderings.max_tokens, grammar))
+            text = re.sub(r"\s+", " ", text).strip().strip("<>").strip()
+            problems = self._problems(source, text, lang)
+            if not problems or attempts > self.settings.renderings.repair_attempts:
+                break
+            # The checks' findings are the request for the next attempt (checked the same way).
+            messages = [*messages, {"role": "assistant", "content": text},
+                        {"role": "user", "content": repair_request(problems, lang)}]  # fmt: skip
         seconds = round(time.perf_counter() - t0, 3)
+        logger.info(
+            "rendering lang=%s seconds=%.2f attempts=%d problems=%d",
+            lang, seconds, attempts, len(problems),
+        )  # fmt: skip
+        return QuoteRendering(
+            source=source, lang=lang, text=text, status="withheld" if problems else "ok",
+            problems=problems, seconds=seconds, attempts=attempts,
+        )  # fmt: skip
+
+    def _problems(self, source: str, text: str, lang: str) -> list[str]:
         problems = check_rendering(source, text, lang)
         if not problems and self._similarity is not None:
             sim = self._similarity(source, text)
             if sim < self.settings.renderings.min_similarity:
                 problems.append(f"meaning: similarity {sim:.2f} to the source is below "
                                 f"{self.settings.renderings.min_similarity:.2f}")  # fmt: skip
-        logger.info("rendering lang=%s seconds=%.2f problems=%d", lang, seconds, len(problems))
-        return QuoteRendering(
-            source=source, lang=lang, text=text, status="withheld" if problems else "ok",
-            problems=problems, seconds=seconds,
-        )  # fmt: skip
+        return problems
 
     def needed(self, citation: Citation, answer_lang: str) -> tuple[list[str], str | None]:
         lang = target_lang(citation.quote, answer_lang)

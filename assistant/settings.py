@@ -394,6 +394,11 @@ class RenderingSettings(_Section):
         description="Cross-lingual embedding similarity a rendering must reach to its source "
         "sentence to be shown (below: withheld as a possible change of meaning).",
     )
+    repair_attempts: int = Field(
+        1,
+        description="A rendering that fails a check is asked for again this many times, with "
+        "the problems the checks found (every attempt is checked the same way).",
+    )
 
 
 class LogSettings(_Section):

@@ -315,6 +315,7 @@ class QuoteRendering(_Model):
     )
     problems: list[str] = Field(default_factory=list)
     seconds: float = 0.0
+    attempts: int = Field(1, description="Generations made: a failed check asks again.")
     cached: bool = False
 
 

@@ -117,9 +117,31 @@ def test_renderings_are_cached_by_sentence_and_survive_a_restart(tmp_path):
 
 
 def test_a_rendering_that_changed_a_number_is_withheld_and_not_shown_as_text(tmp_path):
-    gen = FakeGenerator().queue("In FY 2022 the institutes attracted $370 million.")
+    wrong = "In FY 2022 the institutes attracted $370 million."
+    gen = FakeGenerator().queue(wrong, wrong)
     (r,) = _renderer(tmp_path, gen).render([FUNDING_KO], "en")
     assert r.status == "withheld" and any("370" in p for p in r.problems)
+    assert r.attempts == 2 and len(gen.calls) == 2
+
+
+def test_a_failed_check_asks_again_with_what_it_found(tmp_path):
+    gen = FakeGenerator().queue("In FY 2022 the institutes attracted $370 million.", FUNDING_EN)
+    (r,) = _renderer(tmp_path, gen).render([FUNDING_KO], "en")
+    assert (r.status, r.text, r.attempts, r.problems) == ("ok", FUNDING_EN, 2, [])
+    retry = gen.calls[1]["messages"]
+    assert retry[:2] == gen.calls[0]["messages"]  # the same prompt, then the exchange
+    assert retry[2]["role"] == "assistant" and "370" in retry[2]["content"]
+    assert retry[3]["role"] == "user" and "370" in retry[3]["content"]
+
+
+def test_no_second_attempt_when_repairs_are_off(tmp_path):
+    settings = _settings()
+    settings.renderings.repair_attempts = 0
+    gen = FakeGenerator().queue("In FY 2022 the institutes attracted $370 million.", FUNDING_EN)
+    (r,) = Renderer(settings, lambda mode: gen, lambda: tmp_path / "r.sqlite").render(
+        [FUNDING_KO], "en"
+    )
+    assert r.status == "withheld" and r.attempts == 1 and len(gen.calls) == 1
 
 
 def test_an_answer_fills_in_after_it_was_shown(tmp_path):
@@ -142,6 +164,7 @@ def test_korean_readers_get_korean_renderings_of_english_sources(tmp_path):
     statute = "Each institute shall report to the Secretary not later than 2 years after 2014."
     gen = FakeGenerator().queue(
         "각 연구소는 2014년 이후 2년 이내에 장관에게 보고해야 합니다.",
+        "각 연구소는 2014년 이후 3년 이내에 장관에게 보고해야 합니다.",
         "각 연구소는 2014년 이후 3년 이내에 장관에게 보고해야 합니다.",
     )
     renderer = Renderer(_settings(), lambda mode: gen, lambda: tmp_path / "k.sqlite")
@@ -189,7 +212,7 @@ def test_a_refusal_renders_the_nearest_passages_it_shows(tmp_path):
 
 
 def test_a_rendering_far_in_meaning_from_its_source_is_withheld(tmp_path):
-    gen = FakeGenerator().queue(FUNDING_EN)
+    gen = FakeGenerator().queue(FUNDING_EN, FUNDING_EN)
     renderer = Renderer(_settings(), lambda mode: gen, lambda: tmp_path / "r.sqlite",
                         similarity=lambda source, text: 0.5)  # fmt: skip
     (r,) = renderer.render([FUNDING_KO], "en")
