@@ -73,7 +73,7 @@ def quote_sentences(quote: str) -> list[str]:
 
 
 # Part of the cache key: a rendering made or checked by older rules is made (and checked) again.
-CHECKS_VERSION = 5
+CHECKS_VERSION = 6
 _URL_ONLY = re.compile(r"^\s*(?:Footnote \d+:\s*)?https?://", re.IGNORECASE)
 
 
@@ -119,27 +119,42 @@ def check_rendering(source: str, text: str, lang: str) -> list[str]:
     return problems
 
 
-def build_messages(source: str, lang: str) -> list[dict[str, str]]:
+def build_messages(source: str, lang: str, hint: str | None = None) -> list[dict[str, str]]:
     gl = glossary()
     fixed = gl.fix_artifacts(source)
     names = [gl.by_key[k] for k in gl.entities_in(fixed)]
     if lang == "en":
         fixed = english_amounts(fixed)  # the model copies "$644 billion", it miscounts 억
-    hint = "; ".join(f"{e.key} = {e.name_en}" for e in names)
     label = "Korean" if lang == "en" else "English"
-    user = (f"Names: {hint}\n" if hint else "") + f"{label} sentence: <<<{fixed}>>>"
+    names_line = "; ".join(f"{e.key} = {e.name_en}" for e in names)
+    user = (f"Names: {names_line}\n" if names_line else "") + f"{label} sentence: <<<{fixed}>>>"
+    if hint:
+        user += f"\n{hint}"
     return [{"role": "system", "content": SYSTEM[lang]}, {"role": "user", "content": user}]
 
 
-def repair_request(problems: list[str], lang: str) -> str:
-    """What the checks found, said to the model as the request for another attempt."""
-    label = "Korean" if lang == "en" else "English"
-    found = "\n".join(f"- {p}" for p in problems)
-    return (
-        f"The checks found these problems in your translation:\n{found}\nTranslate the {label} "
-        "sentence again, closer to it, keeping every number, name and term it has. Reply with the "
-        "translation only, on one line."
+_KEEP = ("number left out: ", "name left out: ", "term left out: ")
+_DROP = ("number not in the source: ", "name not in the source: ")
+
+
+def repair_hint(problems: list[str]) -> str | None:
+    """What the checks found, as a line of the next attempt's request: what to keep and what not
+    to add. None when nothing can be named (a lost meaning, a polarity): no second attempt.
+    Measured: asked as a second turn ("the checks found …"), the 1.5B model echoed the request."""
+
+    def items(p: str, prefixes: tuple[str, ...]) -> list[str]:
+        pre = next((x for x in prefixes if p.startswith(x)), None)
+        if pre is None:
+            return []
+        # "연방 (federal)": the English form of a plan term
+        return [re.sub(r"^.*\((.+)\)$", r"\1", x.strip()) for x in p[len(pre) :].split(", ")]
+
+    keep = [x for p in problems for x in items(p, _KEEP)]
+    drop = [x for p in problems for x in items(p, _DROP)]
+    parts = ([f"Keep in the translation: {'; '.join(keep)}."] if keep else []) + (
+        [f"Do not add: {'; '.join(drop)}."] if drop else []
     )
+    return " ".join(parts) or None
 
 
 class RenderingStore:
@@ -270,11 +285,11 @@ class Renderer:
             text = "".join(gen.stream(messages, self.settings.renderings.max_tokens, grammar))
             text = re.sub(r"\s+", " ", text).strip().strip("<>").strip()
             problems = self._problems(source, text, lang)
-            if not problems or attempts > self.settings.renderings.repair_attempts:
+            hint = repair_hint(problems)
+            if not hint or attempts > self.settings.renderings.repair_attempts:
                 break
-            # The checks' findings are the request for the next attempt (checked the same way).
-            messages = [*messages, {"role": "assistant", "content": text},
-                        {"role": "user", "content": repair_request(problems, lang)}]  # fmt: skip
+            # The checks' findings are part of the next request (checked the same way).
+            messages = build_messages(source, lang, hint)
         seconds = round(time.perf_counter() - t0, 3)
         logger.info(
             "rendering lang=%s seconds=%.2f attempts=%d problems=%d",

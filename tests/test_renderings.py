@@ -17,6 +17,7 @@ from assistant.renderings import (
     build_messages,
     check_rendering,
     quote_sentences,
+    repair_hint,
     target_lang,
 )
 from assistant.settings import load_settings
@@ -128,10 +129,25 @@ def test_a_failed_check_asks_again_with_what_it_found(tmp_path):
     gen = FakeGenerator().queue("In FY 2022 the institutes attracted $370 million.", FUNDING_EN)
     (r,) = _renderer(tmp_path, gen).render([FUNDING_KO], "en")
     assert (r.status, r.text, r.attempts, r.problems) == ("ok", FUNDING_EN, 2, [])
-    retry = gen.calls[1]["messages"]
-    assert retry[:2] == gen.calls[0]["messages"]  # the same prompt, then the exchange
-    assert retry[2]["role"] == "assistant" and "370" in retry[2]["content"]
-    assert retry[3]["role"] == "user" and "370" in retry[3]["content"]
+    first, retry = gen.calls[0]["messages"], gen.calls[1]["messages"]
+    assert retry[0] == first[0] and len(retry) == 2  # the same (warmed) system prompt
+    assert retry[1]["content"].startswith(first[1]["content"])  # the same sentence, then
+    assert "Do not add: $370 million" in retry[1]["content"]  # what the checks found
+
+
+@pytest.mark.parametrize(
+    ("problems", "hint"),
+    [
+        (["term left out: 연방 (federal), 후원 (sponsor)"], "Keep in the translation: federal; sponsor."),
+        (["number left out: 2021년 4월", "name left out: ED, HHS"],
+         "Keep in the translation: 2021년 4월; ED; HHS."),
+        (["name not in the source: FDA"], "Do not add: FDA."),
+        (["meaning: similarity 0.80 to the source is below 0.85"], None),
+        (["polarity: a negation was added or lost"], None),
+    ],
+)  # fmt: skip
+def test_the_next_attempt_is_told_what_to_keep_and_what_not_to_add(problems, hint):
+    assert repair_hint(problems) == hint
 
 
 def test_no_second_attempt_when_repairs_are_off(tmp_path):
@@ -217,6 +233,7 @@ def test_a_rendering_far_in_meaning_from_its_source_is_withheld(tmp_path):
                         similarity=lambda source, text: 0.5)  # fmt: skip
     (r,) = renderer.render([FUNDING_KO], "en")
     assert r.status == "withheld" and r.problems[0].startswith("meaning: similarity 0.50")
+    assert r.attempts == 1  # nothing to name: no second attempt
 
 
 def test_a_footnotes_bare_url_is_not_rendered():
