@@ -6,9 +6,9 @@ The local LLM translates one sentence at a time. It is given the sentence with t
 already replaced by the real names (승강기 -> LIFT, from the glossary) and the English names of
 the entities it holds; an English rendering is generated under a grammar without Hangul. Every
 rendering is then checked against its source: the same numbers (amounts, years, percentages in
-either language), the same named entities, the same polarity. One that fails is asked for again with what the checks found
-(``renderings.repair_attempts``); one that still fails is *withheld* (the card says why) and never
-shown as a translation.
+either language), the same named entities, the same polarity. One that fails is asked for again
+with what the checks found (``renderings.repair_attempts``); one that still fails is *withheld*
+(the card says why) and never shown as a translation.
 
 Renderings are cached by sentence hash in a SQLite file that lives with the index build (copied
 forward when the index is rebuilt), so the second ask of a question costs no LLM call, and they
@@ -86,6 +86,12 @@ def _entity_names(text: str) -> set[str]:
     return set(glossary().entities_in(text))
 
 
+# The checks' findings that name what was lost or added (``repair_hint`` reads them back).
+NUMBER_ADDED, NUMBER_LOST = "number not in the source: ", "number left out: "
+NAME_ADDED, NAME_LOST = "name not in the source: ", "name left out: "
+TERM_LOST = "term left out: "
+
+
 def check_rendering(source: str, text: str, lang: str) -> list[str]:
     """What a rendering changed against its source: numbers (either way), named entities
     (either way), polarity, or the wrong script. Empty: it says what the source says as far as
@@ -101,16 +107,16 @@ def check_rendering(source: str, text: str, lang: str) -> list[str]:
     _, added = unsupported_quantities(text, [fixed])
     _, dropped = unsupported_quantities(fixed, [text])
     if added:
-        problems.append("number not in the source: " + ", ".join(added))
+        problems.append(NUMBER_ADDED + ", ".join(added))
     if dropped:
-        problems.append("number left out: " + ", ".join(dropped))
+        problems.append(NUMBER_LOST + ", ".join(dropped))
     src_names, out_names = _entity_names(fixed), _entity_names(text)
     if missing := sorted(src_names - out_names):
-        problems.append("name left out: " + ", ".join(missing))
+        problems.append(NAME_LOST + ", ".join(missing))
     if extra := sorted(out_names - src_names):
-        problems.append("name not in the source: " + ", ".join(extra))
+        problems.append(NAME_ADDED + ", ".join(extra))
     if lang == "en" and (terms := glossary().terms_left_out(fixed, text)):
-        problems.append("term left out: " + ", ".join(terms))
+        problems.append(TERM_LOST + ", ".join(terms))
     # Polarity from a Korean source (않/없/못/아니 against not/no/never/without); English
     # legal phrasing ("not later than" = 이내) makes the reverse check unreliable.
     ko_neg = bool(lexicon()["ko"].negation.search(fixed))
@@ -133,8 +139,8 @@ def build_messages(source: str, lang: str, hint: str | None = None) -> list[dict
     return [{"role": "system", "content": SYSTEM[lang]}, {"role": "user", "content": user}]
 
 
-_KEEP = ("number left out: ", "name left out: ", "term left out: ")
-_DROP = ("number not in the source: ", "name not in the source: ")
+_KEEP = (NUMBER_LOST, NAME_LOST, TERM_LOST)
+_DROP = (NUMBER_ADDED, NAME_ADDED)
 
 
 def repair_hint(problems: list[str]) -> str | None:
